@@ -109,23 +109,23 @@
     results.forEach(function (record, i) {
       var item = document.createElement("li");
       item.id = "search-result-" + i;
+      // An option holds no link: ARIA forbids interactive content inside options.
       item.setAttribute("role", "option");
-      var link = document.createElement("a");
-      link.href = codeUrl(record.c);
-      link.tabIndex = -1;
+      item.addEventListener("click", function () { window.location.href = codeUrl(record.c); });
       var num = document.createElement("span");
       num.className = "num";
       num.textContent = record.c;
       var more = document.createElement("span");
       more.className = "hint";
       more.textContent = hint(record, query);
-      link.append(num, record.p, more);
-      item.appendChild(link);
+      item.append(num, record.p, more);
       list.appendChild(item);
     });
     if (!results.length) {
       var empty = document.createElement("li");
       empty.className = "empty";
+      empty.setAttribute("role", "option");
+      empty.setAttribute("aria-disabled", "true");
       empty.textContent = "No code matches “" + query + "”";
       list.appendChild(empty);
     }

@@ -1,10 +1,15 @@
 """Shared fixtures: the project's paths, a build of the real content, and Debian's Chromium."""
 from __future__ import annotations
 
+import functools
+import http.server
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -33,6 +38,30 @@ def site_dir(tmp_path_factory) -> Path:
     result = run_build("build", "--content", str(ROOT / "content"), "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
+
+
+class ServedSite(NamedTuple):
+    url: str  # ends with "/"
+    folder: Path
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):  # keep request logs out of the test output
+        pass
+
+
+@pytest.fixture(scope="session")
+def served_site(tmp_path_factory) -> Iterator[ServedSite]:
+    """The real content built with --base-url set to where it is served: http.server on 127.0.0.1 in a thread."""
+    folder = tmp_path_factory.mktemp("served") / "site"
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        url = f"http://127.0.0.1:{server.server_port}/"
+        result = run_build("build", "--content", str(ROOT / "content"), "--out", str(folder), "--base-url", url)
+        assert result.returncode == 0, result.stderr
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield ServedSite(url, folder)
+        server.shutdown()
 
 
 @pytest.fixture(scope="session")
