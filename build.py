@@ -1181,7 +1181,7 @@ class Markdown:
         self.md.enable(["replacements", "smartquotes"])
         self.md.disable("image")  # no content may make the page fetch anything
         self.md.validateLink = _safe_link
-        anchors_plugin(self.md, min_level=2, max_level=3, slug_func=slugify, permalink=True,
+        anchors_plugin(self.md, min_level=1, max_level=6, slug_func=slugify, permalink=True,
                        permalinkSymbol="¶", permalinkBefore=False)
         self.md.add_render_rule("link_open", _link_open)
         self._blocks: dict[tuple[str, bool], str] = {}

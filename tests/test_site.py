@@ -225,6 +225,15 @@ def test_every_heading_has_an_id_and_a_permalink(pages):
     assert missing == []
 
 
+def test_a_heading_of_any_level_in_a_description_gets_an_id_and_a_permalink():
+    # Sources may hold Markdown headings; the "every heading is linkable" rule must hold for them too.
+    rendered = parse_html(str(build.Markdown().block("# Big\n\n###### Small\n\nText.")))
+    headings = [e for e in rendered.iter() if e.tag in HEADINGS]
+    assert [(h.tag, h.attrs.get("id")) for h in headings] == [("h1", "big"), ("h6", "small")]
+    for heading in headings:
+        assert heading.find_all("a", cls="header-anchor", href=f"#{heading.attrs['id']}")
+
+
 def test_ids_are_unique_on_every_page(pages):
     repeated = []
     for path, page in pages.items():
