@@ -281,7 +281,8 @@ def main() -> int:
             rows.append((f"serve, {name}: code.html saved", _ms(times["template"], 1), ""))
             rows.append((f"serve, {name}: style.css saved", _ms(times["stylesheet"], 1), ""))
             rows.append((f"  peak RSS of this process, holding the {name} site", f"{entry.peak_rss_mb:.0f} MB", ""))
-        rows.append(("serve: its watcher sees a save within", f"{2 * build.WATCH_INTERVAL * 1000:.0f} ms", ""))
+        rows.append(("serve: rebuild starts after the last write", f"{build.SETTLE_TIME * 1000:.0f} ms (inotify); "
+                     f"polling elsewhere: within {2 * build.WATCH_INTERVAL * 1000:.0f} ms", ""))
 
         for args in (["build", "--out", str(scratch / "imports")], ["check"]):
             loaded = imported_modules(args) & set(SERVE_ONLY_MODULES)

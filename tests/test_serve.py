@@ -295,6 +295,18 @@ def test_a_saved_edit_is_served(served):
              within=1.0)
 
 
+def test_an_editor_writing_a_file_twice_gives_the_server_one_rebuild(served):
+    source = served.project / SOURCE
+    text = SENTENCE.sub("This is the most common client error (two writes).", source.read_text(encoding="utf-8"))
+    rebuilds_before = served.output().count("rebuilt in")
+    source.write_text("", encoding="utf-8")  # an editor truncating the file, then writing it
+    source.write_text(text, encoding="utf-8")
+    wait_for(lambda: "(two writes)" in (page_text(served, "/404/") or ""), "the edited description", within=10)
+    time.sleep(0.2)  # room for a second rebuild to show itself, were there one
+    assert served.output().count("rebuilt in") == rebuilds_before + 1
+    assert "error" not in served.errors()
+
+
 def test_invalid_yaml_shows_its_errors_and_the_next_good_save_recovers(served):
     source = served.project / SOURCE
     good = source.read_text(encoding="utf-8")
