@@ -45,7 +45,7 @@ class ServedSite(NamedTuple):
     folder: Path
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, format, *args):  # keep request logs out of the test output
         pass
 
@@ -54,7 +54,7 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 def served_site(tmp_path_factory) -> Iterator[ServedSite]:
     """The real content built with --base-url set to where it is served: http.server on 127.0.0.1 in a thread."""
     folder = tmp_path_factory.mktemp("served") / "site"
-    handler = functools.partial(_QuietHandler, directory=str(folder))
+    handler = functools.partial(QuietHandler, directory=str(folder))
     with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
         url = f"http://127.0.0.1:{server.server_port}/"
         result = run_build("build", "--content", str(ROOT / "content"), "--out", str(folder), "--base-url", url)

@@ -2,13 +2,16 @@
 and search from the offline bundle opened from disk."""
 from __future__ import annotations
 
+import functools
+import http.server
 import re
+import threading
 import zipfile
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from conftest import ServedSite, run_build
+from conftest import QuietHandler, ServedSite, run_build
 
 NGINX_CODES = {444, 494, 495, 496, 497, 499}
 
@@ -136,6 +139,20 @@ def test_copy_buttons_put_the_permalink_and_markdown_link_on_the_clipboard(brows
             assert page.evaluate("() => navigator.clipboard.readText()") == expected
     finally:
         context.close()
+
+
+def test_without_a_base_url_the_link_box_shows_the_address_the_page_is_served_at(page: Page, site_dir):
+    # The site built with no base URL, hosted at a sub-path: the box must not claim the code lives at /413/.
+    handler = functools.partial(QuietHandler, directory=str(site_dir.parent))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            address = f"http://127.0.0.1:{server.server_port}/{site_dir.name}/413/"
+            page.goto(address)
+            expect(page.locator("#permalink")).to_have_text(address)
+            expect(page.locator("#markdown-link")).to_have_text(f"[413 Content Too Large]({address})")
+        finally:
+            server.shutdown()
 
 
 def test_tab_reaches_the_heading_anchors(page: Page, served_site: ServedSite):

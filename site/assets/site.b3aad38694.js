@@ -24,6 +24,17 @@
     });
   }
 
+  // Built without a base URL, the link box can only print the page's path; served over http(s),
+  // the page knows its full address, sub-path included.
+  var permalink = document.getElementById("permalink");
+  var markdownLink = document.getElementById("markdown-link");
+  if (permalink && permalink.textContent.charAt(0) === "/" && /^https?:$/.test(location.protocol)) {
+    var path = permalink.textContent;
+    var here = location.origin + location.pathname.replace(/index\.html$/, "");
+    permalink.textContent = here;
+    if (markdownLink) markdownLink.textContent = markdownLink.textContent.replace("(" + path + ")", "(" + here + ")");
+  }
+
   // Copy buttons for the permalink and the Markdown link.
   document.querySelectorAll("button.copy").forEach(function (button) {
     var source = document.getElementById(button.dataset.copy);
