@@ -1008,7 +1008,7 @@ def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote,
     summary = CodeSummary(number, phrase, status, origin, _summary(quotes, meanings))
     return Code(
         number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status, meanings=meanings,
-        aliases=_aliases(meanings, names), quotes=quotes, names=names,
+        aliases=_aliases(phrase, meanings, names), quotes=quotes, names=names,
         omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
         ref=CodeRef(number, phrase), summary=summary,
     )
@@ -1024,10 +1024,9 @@ def _names_in_use(quotes: tuple[Quote, ...]) -> tuple[NameUse, ...]:
     return tuple(uses.values())
 
 
-def _aliases(meanings: tuple[Meaning, ...], names: tuple[NameUse, ...]) -> tuple[Alias, ...]:
-    phrases = {name_key(meaning.phrase) for meaning in meanings}
-    if not meanings:  # with no registry phrase the canonical name is the most used one
-        phrases = {name_key(max(names, key=lambda use: len(use.sources)).name)}
+def _aliases(phrase: str, meanings: tuple[Meaning, ...], names: tuple[NameUse, ...]) -> tuple[Alias, ...]:
+    """Every name but the code's phrase and its meanings' phrases, with who uses each."""
+    phrases = {name_key(meaning.phrase) for meaning in meanings} | {name_key(phrase)}
     aliases: dict[str, Alias] = {}
 
     def add(name: str, sources: tuple[SourceRef, ...] = (), documents: tuple[FormerPhrase, ...] = ()) -> None:
@@ -1188,15 +1187,16 @@ class Markdown:
         self._inline: dict[tuple[str, bool], str] = {}
 
     def block(self, text: str, bundle: bool = False) -> jinja2.utils.markupsafe.Markup:
-        html = self._blocks.get((text, bundle))
-        if html is None:
-            html = self._blocks[text, bundle] = self.md.render(text, {"bundle": bundle})
-        return jinja2.utils.markupsafe.Markup(html)
+        return self._rendered(self._blocks, self.md.render, text, bundle)
 
     def inline(self, text: str, bundle: bool = False) -> jinja2.utils.markupsafe.Markup:
-        html = self._inline.get((text, bundle))
+        return self._rendered(self._inline, self.md.renderInline, text, bundle)
+
+    @staticmethod
+    def _rendered(memo: dict, render: Callable, text: str, bundle: bool) -> jinja2.utils.markupsafe.Markup:
+        html = memo.get((text, bundle))
         if html is None:
-            html = self._inline[text, bundle] = self.md.renderInline(text, {"bundle": bundle})
+            html = memo[text, bundle] = render(text, {"bundle": bundle})
         return jinja2.utils.markupsafe.Markup(html)
 
 
@@ -1364,7 +1364,6 @@ def page_specs(reference: Reference) -> list[PageSpec]:
     page_spec = functools.partial(PageSpec, footer=footer)  # every page's footer links the Markdown pages
     specs = [page_spec("index.html", "home.html", site.title, site.description, True, (), (
         ("classes", reference.classes), ("sources", tuple(s.ref for s in reference.sources)),
-        ("pages", tuple((p.slug, p.title) for p in reference.pages)),
     ))]
     codes = reference.codes
     for index, code in enumerate(codes):
