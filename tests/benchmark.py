@@ -26,8 +26,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import build  # noqa: E402  (build.py is run in place, not installed)
-from conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402  (Debian's Chromium, as the browser tests use it)
+from httpref import STATIC, TEMPLATES
+from httpref.load import CLASS_KEYS, load
+from httpref.merge import CLASS_TITLES
+from httpref.serve import DevBuild
+from httpref.validate import validate
+from conftest import CHROMIUM, CHROMIUM_ARGS, copy_generator  # noqa: E402  (Debian's Chromium, as the browser tests use it)
 
 PYTHON = sys.executable
 REAL_RUNS = 7  # cold runs of the real content; the median is reported
@@ -121,7 +125,7 @@ def write_synthetic(content: Path, sources: int, codes: int) -> int:
 
 
 def real_descriptions() -> list[str]:
-    content = build.validate(build.load(ROOT / "content"))
+    content = validate(load(ROOT / "content"))
     return [entry.description for source in content.sources for entry in source.entries]
 
 
@@ -135,8 +139,8 @@ def _source_yaml(index: int, numbers: list[int], descriptions: list[str]) -> str
     """One source; every tenth calls each code by another name, so pages show aliases as real ones do."""
     lines = [f"title: Source {index}\nurl: https://example.com/{index}/\nnote: Synthetic source {index}.\n",
              "categories:\n"]
-    for key in build.CLASS_KEYS:
-        lines.append(f"  {key}:\n    heading: \"{key}: {build.CLASS_TITLES[key]}\"\n"
+    for key in CLASS_KEYS:
+        lines.append(f"  {key}:\n    heading: \"{key}: {CLASS_TITLES[key]}\"\n"
                      f"    description: What source {index} says about {key}.\n")
     lines.append("entries:\n")
     for position, code in enumerate(numbers):
@@ -151,7 +155,7 @@ def _source_yaml(index: int, numbers: list[int], descriptions: list[str]) -> str
 # --------------------------------------------------------------------------- incremental
 
 
-def timed_saves(dev: build.DevBuild, file: Path, edit, expect: str) -> Run:
+def timed_saves(dev: DevBuild, file: Path, edit, expect: str) -> Run:
     """Median time from saving `file` (edited by `edit(text, i)`) to the rebuilt files on disk."""
     times = []
     for i in range(EDIT_RUNS):
@@ -177,9 +181,9 @@ def incremental(original: Path, scratch: Path) -> dict[str, Run]:
     """
     content, templates, static = scratch / "content", scratch / "templates", scratch / "static"
     shutil.copytree(original, content)
-    shutil.copytree(build.TEMPLATES, templates)
-    shutil.copytree(build.STATIC, static)
-    dev = build.DevBuild(content, scratch / "live", templates=templates, static=static)
+    shutil.copytree(TEMPLATES, templates)
+    shutil.copytree(STATIC, static)
+    dev = DevBuild(content, scratch / "live", templates=templates, static=static)
     dev.rebuild()
     source = sorted((content / "sources").glob("*.yaml"))[0]
     return {
@@ -227,7 +231,7 @@ def through_the_server(scratch: Path) -> tuple[float, float]:
     project = scratch / "project"
     for part in ("content", "templates", "static"):
         shutil.copytree(ROOT / part, project / part)
-    shutil.copy(ROOT / "build.py", project / "build.py")
+    copy_generator(project)
     source = sorted((project / "content" / "sources").glob("*.yaml"))[0]
     port = _free_port()
     server = subprocess.Popen([PYTHON, "build.py", "serve", "--port", str(port)], cwd=project, text=True,

@@ -16,13 +16,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import build  # noqa: E402  (build.py is the project; it is run in place, not installed)
+from httpref.load import load
+from httpref.merge import Reference, merge
+from httpref.validate import validate
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
+
+
+def copy_generator(folder: Path) -> None:
+    """What runs as `python build.py` in `folder`: the entry point and its package (no bytecode caches)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(ROOT / "build.py", folder / "build.py")
+    shutil.copytree(ROOT / "httpref", folder / "httpref", ignore=shutil.ignore_patterns("__pycache__"))
 
 
 def run_build(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -65,9 +74,9 @@ def served_site(tmp_path_factory) -> Iterator[ServedSite]:
 
 
 @pytest.fixture(scope="session")
-def reference() -> build.Reference:
+def reference() -> Reference:
     """The merged model of the real content."""
-    return build.merge(build.validate(build.load(ROOT / "content")))
+    return merge(validate(load(ROOT / "content")))
 
 
 @pytest.fixture(scope="session")

@@ -3,29 +3,31 @@ from __future__ import annotations
 
 import pytest
 
-import build
+from httpref.load import load
+from httpref.merge import Code, merge, name_key
+from httpref.validate import Content, Entry, FormerPhrase, Meaning, Site, Source, validate
 from conftest import ROOT, run_build
 
 SOURCE_IDS = ("api-design", "cat-codes", "code-table", "compsci-note", "response-codes")
 
 
 @pytest.fixture(scope="module")
-def content() -> build.Content:
-    return build.validate(build.load(ROOT / "content"))
+def content() -> Content:
+    return validate(load(ROOT / "content"))
 
 
 @pytest.fixture(scope="module")
-def codes(reference) -> dict[int, build.Code]:
+def codes(reference) -> dict[int, Code]:
     return {code.number: code for code in reference.codes}
 
 
-def alias_users(code: build.Code) -> dict[str, tuple[list[str], list[str]]]:
+def alias_users(code: Code) -> dict[str, tuple[list[str], list[str]]]:
     """Alias name -> (source ids, documents) as the page lists them."""
     return {alias.name: ([s.id for s in alias.sources], [d.source for d in alias.documents])
             for alias in code.aliases}
 
 
-def quoted_names(code: build.Code) -> dict[str, str]:
+def quoted_names(code: Code) -> dict[str, str]:
     return {quote.source.id: quote.name for quote in code.quotes}
 
 
@@ -129,19 +131,19 @@ def test_check_on_the_committed_content_passes_without_errors():
 # --------------------------------------------------------------------------- merge rules, on tiny inputs
 
 
-def source(source_id: str, *entries: tuple[int, str]) -> build.Source:
-    return build.Source(source_id, source_id.title(), None, None, "", (),
-                        tuple(build.Entry(number, name, f"{source_id} on {number}.") for number, name in entries), ())
+def source(source_id: str, *entries: tuple[int, str]) -> Source:
+    return Source(source_id, source_id.title(), None, None, "", (),
+                        tuple(Entry(number, name, f"{source_id} on {number}.") for number, name in entries), ())
 
 
-def meaning(number: int, phrase: str, *former: str) -> build.Meaning:
-    return build.Meaning(number, phrase, "RFC 1", "1", None, "standard", "IETF", True, "",
-                         tuple(build.FormerPhrase(old, "RFC 0", None) for old in former), ())
+def meaning(number: int, phrase: str, *former: str) -> Meaning:
+    return Meaning(number, phrase, "RFC 1", "1", None, "standard", "IETF", True, "",
+                         tuple(FormerPhrase(old, "RFC 0", None) for old in former), ())
 
 
-def merged(meanings: tuple[build.Meaning, ...], *sources: build.Source) -> dict[int, build.Code]:
-    content = build.Content(build.Site("T", "D", None), meanings, sources, (), ())
-    return {code.number: code for code in build.merge(content).codes}
+def merged(meanings: tuple[Meaning, ...], *sources: Source) -> dict[int, Code]:
+    content = Content(Site("T", "D", None), meanings, sources, (), ())
+    return {code.number: code for code in merge(content).codes}
 
 
 def test_without_a_registry_phrase_the_most_used_name_is_canonical():
@@ -164,7 +166,7 @@ def test_the_registry_phrase_wins_over_a_name_every_source_uses():
     ("Non-Authoritative Information", "Non Authoritative Information"),
 ])
 def test_spellings_of_one_name_share_a_name_key(one, other):
-    assert build.name_key(one) == build.name_key(other)
+    assert name_key(one) == name_key(other)
 
 
 @pytest.mark.parametrize("one, other", [
@@ -173,7 +175,7 @@ def test_spellings_of_one_name_share_a_name_key(one, other):
     ("Payload Too Large", "Content Too Large"),
 ])
 def test_different_names_keep_different_name_keys(one, other):
-    assert build.name_key(one) != build.name_key(other)
+    assert name_key(one) != name_key(other)
 
 
 def test_case_and_webdav_spellings_are_one_name_not_an_alias():

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 
-import build
-from conftest import ROOT, run_build
+from httpref.cli import main
+from httpref.load import MAX_DEPTH, load
+from httpref.validate import validate
+from conftest import ROOT, copy_generator, run_build
 
 BROKEN = ROOT / "tests" / "fixtures" / "broken"
 VALID = BROKEN / "_valid"
@@ -109,9 +111,9 @@ def test_valid_base_is_valid():
 
 @pytest.mark.parametrize("case", CASES)
 def test_check_prints_each_problem_at_its_place(case, capsys, monkeypatch):
-    # In-process `build.main` is what `python build.py check` runs, without a process start per case.
+    # In-process `main` is what `python build.py check` runs, without a process start per case.
     monkeypatch.chdir(ROOT)
-    status = build.main(["check", "--content", f"{SHOWN}/{case}"])
+    status = main(["check", "--content", f"{SHOWN}/{case}"])
     stderr = capsys.readouterr().err
     assert_problems(stderr, f"{SHOWN}/{case}", CASES[case])
     errors = sum(p[3] == "error" for p in CASES[case])
@@ -131,7 +133,7 @@ def test_check_from_the_command_line(case):
 def previous_site(tmp_path_factory) -> dict[str, bytes]:
     """A complete site from `_valid`, the state a failed build must leave alone."""
     out = tmp_path_factory.mktemp("previous") / "site"
-    assert build.main(["build", "--content", str(VALID), "--out", str(out)]) == 0
+    assert main(["build", "--content", str(VALID), "--out", str(out)]) == 0
     return tree(out)
 
 
@@ -143,14 +145,14 @@ def test_build_refuses_broken_content_and_keeps_the_previous_site(case, previous
     for path, data in previous_site.items():
         (out / path).parent.mkdir(parents=True, exist_ok=True)
         (out / path).write_bytes(data)
-    assert build.main(["build", "--content", f"{SHOWN}/{case}", "--out", str(out)]) == 1
+    assert main(["build", "--content", f"{SHOWN}/{case}", "--out", str(out)]) == 1
     assert_problems(capsys.readouterr().err, f"{SHOWN}/{case}", CASES[case])
     assert tree(out) == previous_site
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
 
 
 def test_bom_is_dropped_not_read_as_part_of_the_first_key():
-    content = build.validate(build.load(BROKEN / "bom-accepted"))
+    content = validate(load(BROKEN / "bom-accepted"))
     assert [source.title for source in content.sources] == ["Sample Source"]
 
 
@@ -182,8 +184,8 @@ def check_with_peak_memory(content: Path) -> tuple[subprocess.CompletedProcess, 
     script = (
         "import resource, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "import build\n"
-        f"status = build.main(['check', '--content', {str(content)!r}])\n"
+        "from httpref.cli import main\n"
+        f"status = main(['check', '--content', {str(content)!r}])\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
         "sys.exit(status)\n"
     )
@@ -221,15 +223,15 @@ def test_deep_nesting_is_refused_without_crashing(tmp_path, nesting):
     printed = problem_lines(result.stderr)
     assert len(printed) == 1
     assert printed[0].startswith(f"{content}/sources/sample.yaml:1:")
-    assert f"nested more than {build.MAX_DEPTH} levels deep" in printed[0]
+    assert f"nested more than {MAX_DEPTH} levels deep" in printed[0]
 
 
 @pytest.fixture
 def project_copy(tmp_path) -> Path:
-    """build.py with its templates and static files, to break a template without touching the real one."""
+    """The generator with its templates and static files, to break a template without touching the real one."""
     project = tmp_path / "project"
     project.mkdir()
-    shutil.copy(ROOT / "build.py", project)
+    copy_generator(project)
     shutil.copytree(ROOT / "templates", project / "templates")
     shutil.copytree(ROOT / "static", project / "static")
     return project

@@ -22,7 +22,9 @@ import pytest
 from conftest import ROOT, run_build
 from linkcheck import parse_links
 
-import build
+from httpref.merge import Reference, slugify
+from httpref.pages import Options
+from httpref.render import Renderer
 
 BASE_URL = "https://example.org/http/"
 PREFIX = "/http/"  # the sub-path the based build is served at, as BASE_URL says
@@ -127,7 +129,7 @@ def plain_build(tmp_path_factory) -> tuple[Path, str]:
 # --------------------------------------------------------------------------- base URL, canonical, sitemap
 
 
-def expected_listed_targets(reference: build.Reference) -> set[str]:
+def expected_listed_targets(reference: Reference) -> set[str]:
     """Every page a search engine should know: home, codes, classes, sources and listed pages."""
     return ({""} | {f"{c.number}/" for c in reference.codes} | {f"{c.key}/" for c in reference.classes}
             | {f"sources/{s.source.id}/" for s in reference.sources}
@@ -227,10 +229,10 @@ def test_assets_have_content_hashed_names_and_pages_use_them(based_site, based_p
 def test_assets_change_name_when_their_bytes_change(tmp_path):
     static = tmp_path / "static"
     shutil.copytree(ROOT / "static", static)
-    before = build.Renderer(static=static).assets(build.Options())["style.css"][0]
+    before = Renderer(static=static).assets(Options())["style.css"][0]
     with open(static / "style.css", "a", encoding="utf-8") as css:
         css.write("\n/* changed */\n")
-    after = build.Renderer(static=static).assets(build.Options())["style.css"][0]
+    after = Renderer(static=static).assets(Options())["style.css"][0]
     assert before != after and before.startswith("assets/style.") and after.startswith("assets/style.")
 
 
@@ -380,7 +382,7 @@ def test_every_phrase_and_alias_has_a_name_url(reference, based_pages):
     routes = {route.slug: route for route in reference.names}
     for code in reference.codes:
         for name in [code.phrase, *(m.phrase for m in code.meanings), *(a.name for a in code.aliases)]:
-            route = routes.get(build.slugify(name))
+            route = routes.get(slugify(name))
             assert route is not None and code.number in [c.number for c in route.codes], (code.number, name)
             assert f"{route.slug}/index.html" in based_pages
 

@@ -29,7 +29,9 @@ import pytest
 import yaml
 from hypothesis import given, settings, strategies as st
 
-import build
+from httpref.cli import build_outputs, main
+from httpref.load import SAFE_ID, load
+from httpref.pages import HOSTED, Options
 from conftest import ROOT, run_build
 
 FIXTURES = ROOT / "tests" / "fixtures" / "broken"
@@ -210,11 +212,11 @@ def test_dot_dot_can_never_be_a_source_id(tmp_path):
     sample = (content / "sources" / "sample.yaml").read_bytes()
     for name in ("...yaml", "a..b.yaml", ".hidden.yaml"):
         (content / "sources" / name).write_bytes(sample)
-    loaded = build.load(content)
+    loaded = load(content)
     assert [source_id for source_id, _ in loaded.sources] == ["sample"]
     assert [p.path.rsplit("/", 1)[-1] for p in loaded.problems] == ["a..b.yaml"]
     for unsafe in ("..", "../x", "a/b", ".", "a..b", "A", "a b", ""):
-        assert not build.SAFE_ID.match(unsafe), unsafe
+        assert not SAFE_ID.match(unsafe), unsafe
 
 
 # --------------------------------------------------------------------------- nothing lost
@@ -285,7 +287,7 @@ def test_two_builds_at_once_both_succeed_and_the_site_is_complete(references, tm
 
 def test_a_full_disk_leaves_the_previous_site_and_no_partial_copy(tmp_path, monkeypatch, capsys):
     out = tmp_path / "site"
-    assert build.main(["build", "--content", str(VALID), "--out", str(out)]) == 0
+    assert main(["build", "--content", str(VALID), "--out", str(out)]) == 0
     previous = tree(out)
     content = tmp_path / "content"
     shutil.copytree(VALID, content)
@@ -300,7 +302,7 @@ def test_a_full_disk_leaves_the_previous_site_and_no_partial_copy(tmp_path, monk
         return real_write(self, data)
 
     monkeypatch.setattr(Path, "write_bytes", write_until_full)
-    assert build.main(["build", "--content", str(content), "--out", str(out)]) == 1
+    assert main(["build", "--content", str(content), "--out", str(out)]) == 1
     assert "No space left on device" in capsys.readouterr().err
     monkeypatch.undo()
     assert tree(out) == previous
@@ -318,7 +320,7 @@ def test_output_path_that_is_a_file_is_refused(tmp_path):
 
 def test_missing_parent_folders_of_the_output_are_made(tmp_path, capsys):
     out = tmp_path / "new" / "deeper" / "site"
-    assert build.main(["build", "--content", str(VALID), "--out", str(out)]) == 0
+    assert main(["build", "--content", str(VALID), "--out", str(out)]) == 0
     assert (out / "index.html").is_file()
 
 
@@ -414,7 +416,7 @@ def random_build(tmp_path_factory) -> RandomBuilds:
     folder = tmp_path_factory.mktemp("random")
     content, out = folder / "content", folder / "site"
     shutil.copytree(VALID, content)
-    assert build.main(["build", "--content", str(content), "--out", str(out)]) == 0
+    assert main(["build", "--content", str(content), "--out", str(out)]) == 0
     return RandomBuilds(content, out, tree(out))
 
 
@@ -425,14 +427,14 @@ def test_random_sources_build_escaped_or_fail_with_located_problems(doc, change,
     (content / "sources" / "sample.yaml").write_bytes(source_bytes(doc, change))
     stderr = io.StringIO()
     with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
-        status = build.main(["build", "--content", str(content), "--out", str(out)])
+        status = main(["build", "--content", str(content), "--out", str(out)])
     lines = stderr.getvalue().splitlines()
     problems = [line for line in lines if PROBLEM_LINE.match(line)]
     assert all(PROBLEM_LINE.match(line).group("path").startswith(str(content)) for line in problems), lines
     if status == 0:
         random_build.site = tree(out)  # first, so a failed check below does not spoil later examples
         random_build.built += 1
-        assert random_build.site == build.build_outputs(content, build.Options(build.HOSTED))[0]
+        assert random_build.site == build_outputs(content, Options(HOSTED))[0]
         assert_no_markup_from_content(random_build.site, template_markup)
     else:
         assert status == 1

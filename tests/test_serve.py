@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import queue
 import re
 import shutil
 import signal
@@ -10,13 +11,17 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
-import build
-from conftest import ROOT, run_build
+from httpref.cli import build_outputs
+from httpref.pages import DEV, Options
+from httpref.render import Renderer
+from httpref.serve import DevBuild, DevSite, SaveWatcher
+from conftest import ROOT, copy_generator, run_build
 
 # 404 as the source response-codes.yaml words it. Not the first source quoting 404, and the edits
 # below leave its first sentence alone, so the summary that lists show stays the same.
@@ -40,9 +45,8 @@ def edit(file: Path, old: str, new: str) -> None:
 
 def copy_project(root: Path) -> Path:
     """What a maintainer checks out: the generator, its templates, static files and content."""
-    root.mkdir(parents=True, exist_ok=True)
-    for name in ("build.py", "pyproject.toml"):
-        shutil.copy(ROOT / name, root / name)
+    copy_generator(root)
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
     for name in ("content", "templates", "static"):
         shutil.copytree(ROOT / name, root / name)
     return root
@@ -90,10 +94,10 @@ def parse(html: str) -> TextParser:
 
 
 @pytest.fixture
-def dev(tmp_path) -> build.DevBuild:
+def dev(tmp_path) -> DevBuild:
     """A first dev build of a copy of the project, ready for edits."""
     project = copy_project(tmp_path)
-    dev = build.DevBuild(project / "content", project / "out", templates=project / "templates",
+    dev = DevBuild(project / "content", project / "out", templates=project / "templates",
                          static=project / "static")
     assert len(dev.rebuild()) == len(files_in(project / "out")) > 200
     return dev
@@ -104,7 +108,7 @@ def stats(folder: Path) -> dict[str, tuple[int, int]]:
             ((p.relative_to(folder).as_posix(), p.stat()) for p in folder.rglob("*") if p.is_file())}
 
 
-def rewritten_by(dev: build.DevBuild, saved: Path) -> set[str]:
+def rewritten_by(dev: DevBuild, saved: Path) -> set[str]:
     """Rebuild after `saved` was saved; the output files whose inode or mtime changed on disk."""
     before = stats(dev.out)
     time.sleep(0.01)  # lets a rewrite show in the mtime even on coarse filesystem clocks
@@ -115,9 +119,9 @@ def rewritten_by(dev: build.DevBuild, saved: Path) -> set[str]:
     return touched
 
 
-def assert_same_as_clean_build(dev: build.DevBuild) -> None:
-    clean, _ = build.build_outputs(dev.content, build.Options(build.DEV),
-                                   build.Renderer(dev.renderer.templates, dev.renderer.static))
+def assert_same_as_clean_build(dev: DevBuild) -> None:
+    clean, _ = build_outputs(dev.content, Options(DEV),
+                                   Renderer(dev.renderer.templates, dev.renderer.static))
     assert files_in(dev.out) == clean
 
 
@@ -144,56 +148,90 @@ def test_template_edit_rerenders_the_pages_using_it(dev):
     assert_same_as_clean_build(dev)
 
 
-def test_saves_in_quick_succession_give_one_rebuild(dev, capsys):
+class Saves:
+    """The bursts of saves a `SaveWatcher` reports for a dev build's folders, taken one at a time."""
+
+    def __init__(self, dev: DevBuild):
+        self.bursts: queue.Queue[set[Path]] = queue.Queue()
+        self.watcher = SaveWatcher(dev.watched, self.bursts.put)
+        assert self.watcher.ready.wait(10), "the folders were never watched"
+
+    def next(self) -> set[Path]:
+        return self.bursts.get(timeout=10)
+
+    def none_after(self, seconds: float = 0.3) -> bool:
+        time.sleep(seconds)
+        return self.bursts.empty()
+
+
+@pytest.fixture
+def saves(dev) -> Iterator[Saves]:
+    watched = Saves(dev)
+    yield watched
+    watched.watcher.close()
+
+
+def test_saves_in_quick_succession_give_one_rebuild(dev, saves, capsys):
     reloads = []
-    site = build.DevSite(dev, reloads.append)
+    site = DevSite(dev, reloads.append)
     source = dev.content / "sources/response-codes.yaml"
     text = SENTENCE.sub("This is the most common client error (written twice).", source.read_text(encoding="utf-8"))
-    source.write_text("", encoding="utf-8")  # an editor truncating the file, seen by a poll...
-    site.poll()
-    source.write_text(text, encoding="utf-8")  # ...then writing it, seen by the next poll
-    site.poll()
-    assert capsys.readouterr() == ("", "")  # nothing built yet: the file may still be changing
-    site.poll()  # a quiet poll: one rebuild, of the finished file
+    source.write_text("", encoding="utf-8")  # an editor truncating the file...
+    source.write_text(text, encoding="utf-8")  # ...then writing it: one burst, one rebuild
+    burst = saves.next()
+    assert burst == {source.resolve()}
+    assert saves.none_after()
+    site.rebuild(burst)
     printed = capsys.readouterr()
     assert re.fullmatch(r"\S*response-codes\.yaml: rebuilt in \d+ ms, wrote 4 files\n", printed.out)
     assert printed.err == "" and reloads == ["*"]
     assert "(written twice)" in (dev.out / "404/index.html").read_text(encoding="utf-8")
 
 
-def test_a_broken_save_keeps_the_site_and_the_fix_reloads_the_browser(dev, capsys):
+def test_dot_files_and_editor_leftovers_are_not_saves(dev, saves):
+    sources = dev.content / "sources"
+    (sources / ".response-codes.yaml.swp").write_text("swap")
+    (sources / "response-codes.yaml~").write_text("backup")
+    (sources / ".hidden").mkdir()
+    (sources / ".hidden" / "x.yaml").write_text("title: x")
+    assert saves.none_after()
+    (dev.renderer.static / "style.css").write_text("main {}\n")
+    assert saves.next() == {(dev.renderer.static / "style.css").resolve()}
+
+
+def test_a_broken_save_keeps_the_site_and_the_fix_reloads_the_browser(dev, saves, capsys):
     reloads = []
-    site = build.DevSite(dev, reloads.append)
+    site = DevSite(dev, reloads.append)
     source = dev.content / "sources/response-codes.yaml"
     good, before = source.read_text(encoding="utf-8"), files_in(dev.out)
     edit(source, ENTRY_404, ENTRY_404.replace("name: Not Found", "name: [Not Found"))
-    site.poll(), site.poll()
+    site.rebuild(saves.next())
     assert site.problems and reloads == ["*"]  # browsers reload to show the errors
     assert all(str(problem) in capsys.readouterr().err for problem in site.problems)
     assert files_in(dev.out) == before
     source.write_text(good, encoding="utf-8")  # back as it was: no file changes, yet the errors must go
-    site.poll(), site.poll()
+    site.rebuild(saves.next())
     assert not site.problems and reloads == ["*", "*"]
     assert re.search(r"rebuilt in \d+ ms, wrote 0 files\n", capsys.readouterr().out)
 
 
-def test_saving_a_template_or_the_stylesheet_keeps_broken_content_reported(dev):
+def test_saving_a_template_or_the_stylesheet_keeps_broken_content_reported(dev, saves):
     # Such saves re-render the model kept in memory; while the content fails there is none to trust.
-    site = build.DevSite(dev, lambda path: None)
+    site = DevSite(dev, lambda path: None)
     source = dev.content / "sources/response-codes.yaml"
     good = source.read_text(encoding="utf-8")
     edit(source, ENTRY_404, ENTRY_404.replace("name: Not Found", "name: [Not Found"))
-    site.poll(), site.poll()
+    site.rebuild(saves.next())
     broken = site.problems
     assert broken
     edit(dev.renderer.templates / "page.html", '<article class="prose">', '<article class="prose edited">')
-    site.poll(), site.poll()
+    site.rebuild(saves.next())
     stylesheet = dev.renderer.static / "style.css"
     stylesheet.write_text(stylesheet.read_text(encoding="utf-8") + "main { outline: 0; }\n", encoding="utf-8")
-    site.poll(), site.poll()
+    site.rebuild(saves.next())
     assert site.problems == broken  # the browser still shows the content's errors
     source.write_text(good, encoding="utf-8")
-    site.poll(), site.poll()
+    site.rebuild(saves.next())
     assert not site.problems
     assert_same_as_clean_build(dev)  # with the template and stylesheet saved meanwhile
 

@@ -13,8 +13,10 @@ from typing import Iterator
 
 import pytest
 
-import build
-from conftest import ROOT
+from httpref.load import load
+from httpref.render import Markdown
+from httpref.validate import Content, validate
+from conftest import ROOT, copy_generator
 from linkcheck import broken_links
 
 CLASS_ANCHORS = ("1xx-informational", "2xx-success", "3xx-redirection", "4xx-client-errors", "5xx-server-errors")
@@ -98,8 +100,8 @@ def pages(site_dir) -> dict[str, Element]:
 
 
 @pytest.fixture(scope="module")
-def content() -> build.Content:
-    return build.validate(build.load(ROOT / "content"))
+def content() -> Content:
+    return validate(load(ROOT / "content"))
 
 
 def run_build_py(build_py: Path, *args: str, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -227,7 +229,7 @@ def test_every_heading_has_an_id_and_a_permalink(pages):
 
 def test_a_heading_of_any_level_in_a_description_gets_an_id_and_a_permalink():
     # Sources may hold Markdown headings; the "every heading is linkable" rule must hold for them too.
-    rendered = parse_html(str(build.Markdown().block("# Big\n\n###### Small\n\nText.")))
+    rendered = parse_html(str(Markdown().block("# Big\n\n###### Small\n\nText.")))
     headings = [e for e in rendered.iter() if e.tag in HEADINGS]
     assert [(h.tag, h.attrs.get("id")) for h in headings] == [("h1", "big"), ("h6", "small")]
     for heading in headings:
@@ -299,8 +301,7 @@ def test_the_committed_site_is_a_fresh_build(site_dir):
 def project(tmp_path) -> Path:
     """A copy of the generator and content to break on purpose, built once into its own site/."""
     copy = tmp_path / "project"
-    copy.mkdir()
-    shutil.copy2(ROOT / "build.py", copy / "build.py")
+    copy_generator(copy)
     for folder in ("templates", "static", "content"):
         shutil.copytree(ROOT / folder, copy / folder)
     result = run_build_py(copy / "build.py", "build", cwd=copy)

@@ -1,0 +1,114 @@
+"""The command line: `python build.py [build|check|serve|bundle] ...` -> exit status. Runs the pipeline
+(load -> validate -> merge -> render -> write) and prints what it found; `serve` is imported only when
+asked for, so the other commands never load livereload, tornado or the file watcher."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from .cache import collector_paused
+from .load import load
+from .merge import merge
+from .pages import BUNDLE, HOSTED, Options
+from .problems import BuildError, report
+from .render import Renderer
+from .validate import Content, validate, with_slash
+from .write import check_out_dir, write_bundle, write_site
+
+
+def build_outputs(content: Path, options: Options,
+                  renderer: Renderer | None = None) -> tuple[dict[str, bytes], Content]:
+    """load -> validate -> merge -> render, all in memory."""
+    checked = validate(load(content))
+    base_url = options.base_url or checked.site.base_url
+    options = replace(options, base_url=base_url)
+    reference = merge(checked)
+    return (renderer or Renderer()).render(reference, options), checked
+
+
+
+def command_check(args) -> int:
+    try:
+        content = validate(load(args.content))
+    except BuildError as exc:
+        return report(exc.problems)
+    status = report(content.warnings, args.strict)
+    if status == 0:
+        print(f"{args.content}: {len(content.sources)} sources, {len(content.meanings)} registry meanings, "
+              f"{sum(len(s.entries) for s in content.sources)} entries: ok")
+    return status
+
+
+def command_build(args) -> int:
+    started = time.perf_counter()
+    try:
+        check_out_dir(args.out, args.content)
+        outputs, content = build_outputs(args.content, Options(HOSTED, with_slash(args.base_url)))
+        if report(content.warnings, args.strict):
+            return 1
+        write_site(outputs, args.out)
+    except BuildError as exc:
+        return report(exc.problems)
+    except OSError as exc:
+        print(f"{args.out}: error: cannot write the site: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    if not (args.base_url or content.site.base_url):
+        print("note: no base_url (content/site.yaml or --base-url): no sitemap.xml, robots.txt "
+              "or canonical links were made", file=sys.stderr)
+    pages = sum(path.endswith(".html") for path in outputs)
+    print(f"built {pages} pages, {len(outputs)} files into {args.out} "
+          f"in {time.perf_counter() - started:.2f} s")
+    return 0
+
+
+def command_bundle(args) -> int:
+    try:
+        outputs, content = build_outputs(args.content, Options(BUNDLE))
+        if report(content.warnings, args.strict):
+            return 1
+        write_bundle(outputs, args.out, args.out.name.removesuffix(".zip"))
+    except BuildError as exc:
+        return report(exc.problems)
+    except OSError as exc:
+        print(f"{args.out}: error: cannot write the bundle: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {args.out} ({len(outputs)} files); unzip it and open index.html")
+    return 0
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="build.py", description="Build the HTTP status code reference.")
+    commands = parser.add_subparsers(dest="command")
+
+    def add(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text)
+        sub.add_argument("--content", type=Path, default=Path("content"), help="content folder (default content/)")
+        sub.add_argument("--strict", action="store_true", help="treat warnings as errors")
+        return sub
+
+    build = add("build", "build the site (the default command)")
+    build.add_argument("--out", type=Path, default=Path("site"), help="output folder (default site/)")
+    build.add_argument("--base-url", help="absolute URL the site is served at (overrides site.yaml)")
+    add("check", "validate content without writing anything")
+    serve = add("serve", "build, serve and rebuild on every save, reloading the browser")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    bundle = add("bundle", "write the offline HTML bundle (a zip)")
+    bundle.add_argument("--out", type=Path, default=Path("dist/http-status-codes.zip"))
+    if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
+        argv = ["build", *argv]
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "serve":
+        from .serve import command_serve
+
+        return command_serve(args)
+    handlers = {"build": command_build, "check": command_check, "bundle": command_bundle}
+    with collector_paused():
+        return handlers[args.command](args)

@@ -1,0 +1,104 @@
+"""Data files: takes the `Reference` and the page list, returns the files for programs and hosts: the JSON
+API (`api/codes.json`, `api/<code>.json`), the search index, `_redirects`, and with a base URL
+`sitemap.xml` and `robots.txt`."""
+from __future__ import annotations
+
+import json
+
+from .cache import Memo
+from .merge import Code, Reference
+from .pages import BUNDLE, Links, Options, PageSpec, plain_text, site_path, target_of
+
+def data_files(reference: Reference, specs: list[PageSpec], options: Options,
+               memo: Memo | None = None) -> dict[str, bytes]:
+    """JSON API, search index, redirects, sitemap and robots.txt.
+
+    With a `memo` (`serve`), only the codes that changed are encoded again.
+    """
+    memo = memo or Memo()
+    # A code's page URL in JSON: absolute with a base URL, else relative to the JSON file (RFC 3986 resolves it).
+    api_links = Links("api/codes.json", options)
+    files = {}
+    list_items = []
+    for code in reference.codes:
+        page_url = api_links.canonical(f"{code.number}/") or api_links(f"{code.number}/")
+        own_file, list_item = memo.get(("json", code.number), (code, page_url),
+                                       lambda: _code_json_files(code, page_url))
+        files[f"api/{code.number}.json"] = own_file
+        list_items.append(list_item)
+    items = tuple(list_items)
+    files["api/codes.json"] = memo.get("codes.json", items, lambda: _json_list(items))
+    records = tuple(memo.get(("search", code.number), (code,), lambda: _search_record(code))
+                    for code in reference.codes)
+    files["search-index.js"] = memo.get("search-index.js", records, lambda: search_index(records))
+    prefix = site_path(options)
+    files["_redirects"] = "".join(
+        f"{prefix}{route.slug}/ {prefix}{route.codes[0].number}/ 301\n"
+        for route in reference.names if len(route.codes) == 1
+    ).encode()
+    if options.base_url and options.mode != BUNDLE:
+        files["sitemap.xml"] = sitemap(specs, options.base_url)
+        files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {options.base_url}sitemap.xml\n".encode()
+    return files
+
+
+def _code_json_files(code: Code, page_url: str) -> tuple[bytes, bytes]:
+    """A code's own JSON file, and its item as codes.json lists it: each code is encoded once (json is slow)."""
+    text = json.dumps(_code_json(code, page_url), indent=2, ensure_ascii=False)
+    # Encoded strings hold no raw newline, so every newline starts a line to indent one level deeper.
+    return (text + "\n").encode("utf-8"), ("  " + text.replace("\n", "\n  ")).encode("utf-8")
+
+
+def _json_list(items: tuple[bytes, ...]) -> bytes:
+    """A JSON file of a list, from its items as encoded by `_code_json_files`."""
+    return b"".join((b"[\n", b",\n".join(items), b"\n]\n")) if items else b"[]\n"
+
+
+def _code_json(code: Code, page_url: str) -> dict:
+    return {
+        "code": code.number,
+        "phrase": code.phrase,
+        "class": code.class_key,
+        "status": code.status,
+        "url": page_url,
+        "meanings": [
+            {"phrase": m.phrase, "status": m.status, "origin": m.origin, "spec": m.spec, "section": m.section,
+             "spec_url": m.url, "registered": m.registered}
+            for m in code.meanings
+        ],
+        "aliases": [
+            {"name": a.name, "sources": [s.id for s in a.sources], "documents": [d.source for d in a.documents]}
+            for a in code.aliases
+        ],
+        "sources": [{"id": q.source.id, "name": q.name, "description": q.description} for q in code.quotes],
+    }
+
+
+def _search_record(code: Code) -> bytes:
+    """A code's record in the search index, as JSON."""
+    words = " ".join(
+        [q.name for q in code.quotes] + [plain_text(q.description) for q in code.quotes]
+        + [m.origin for m in code.meanings] + [m.notes for m in code.meanings]
+    )
+    record = {
+        "c": code.number, "p": code.phrase, "s": code.status,
+        "o": ", ".join(dict.fromkeys(m.origin for m in code.meanings)),
+        "a": [alias.name for alias in code.aliases] + [m.phrase for m in code.meanings[1:]],
+        "t": " ".join(words.split()),
+    }
+    # ensure_ascii keeps U+2028 and friends out of the script source.
+    return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode()
+
+
+def search_index(records: tuple[bytes, ...]) -> bytes:
+    """The search index as a script (not JSON to fetch), so search works from file:// too."""
+    return b"".join((b"window.SEARCH_INDEX=[", b",".join(records), b"];\n"))
+
+
+def sitemap(specs: list[PageSpec], base_url: str) -> bytes:
+    from xml.sax.saxutils import escape
+
+    urls = "".join(f"  <url><loc>{escape(base_url + target_of(spec.path))}</loc></url>\n"
+                   for spec in specs if spec.sitemap)
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n").encode()

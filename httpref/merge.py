@@ -1,0 +1,307 @@
+"""Merging: takes typed `Content`, returns the `Reference` every page is rendered from: one `Code` per
+number in the union of registry and sources (its meanings, aliases with their users, each source's words,
+where the sources disagree), the five classes, a page per source, and a URL per name."""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from .cache import Memo
+from .load import CLASS_KEYS, RESERVED_SLUGS
+from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
+
+# Class headings as the reference note words them, so the home page keeps its anchors.
+CLASS_TITLES = {
+    "1xx": "Informational",
+    "2xx": "Success",
+    "3xx": "Redirection",
+    "4xx": "Client errors",
+    "5xx": "Server errors",
+}
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """What a page needs to attribute a quotation."""
+
+    id: str
+    title: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Quote:
+    """One source's words about one code."""
+
+    source: SourceRef
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Alias:
+    """A name for a code other than its canonical phrase, and who uses it."""
+
+    name: str
+    sources: tuple[SourceRef, ...]
+    documents: tuple[FormerPhrase, ...]  # specs and products that used the name
+
+
+@dataclass(frozen=True)
+class NameUse:
+    name: str
+    sources: tuple[SourceRef, ...]
+
+
+@dataclass(frozen=True)
+class CodeRef:
+    """What a link to a code shows (source pages, neighbours): a summary's edit leaves it equal."""
+
+    number: int
+    phrase: str
+
+
+@dataclass(frozen=True)
+class CodeSummary:
+    """A code as lists show it: home page, class pages, name pages."""
+
+    number: int
+    phrase: str
+    status: str
+    origin: str
+    summary: str  # Markdown, one sentence
+
+
+@dataclass(frozen=True)
+class Code:
+    number: int
+    class_key: str
+    phrase: str
+    status: str
+    meanings: tuple[Meaning, ...]
+    aliases: tuple[Alias, ...]
+    quotes: tuple[Quote, ...]
+    names: tuple[NameUse, ...]  # each distinct name the sources use, with its users
+    omitted_by: tuple[SourceRef, ...]
+    errata: tuple[tuple[SourceRef, Erratum], ...]
+    ref: CodeRef
+    summary: CodeSummary
+
+    @property
+    def sources_disagree(self) -> bool:
+        return bool(self.quotes) and (len(self.names) > 1 or bool(self.omitted_by))
+
+
+@dataclass(frozen=True)
+class StatusClass:
+    key: str  # "4xx"
+    title: str  # "Client errors"
+    heading: str  # "4xx Client errors"
+    anchor: str  # "4xx-client-errors", as the reference note slugs it
+    definitions: tuple[tuple[SourceRef, Category], ...]
+    codes: tuple[CodeSummary, ...]
+
+
+@dataclass(frozen=True)
+class Difference:
+    """A name a source gives a code that differs from the canonical phrase."""
+
+    code: int
+    name: str
+    phrase: str
+
+
+@dataclass(frozen=True)
+class SourcePage:
+    """A source's own page: the codes it covers and lacks, and where its names differ."""
+
+    source: Source
+    ref: SourceRef
+    covers: tuple[CodeRef, ...]
+    lacks: tuple[CodeRef, ...]
+    differences: tuple[Difference, ...]
+
+
+@dataclass(frozen=True)
+class NameRoute:
+    """A URL made of a name (`/not-found/`) and the codes that go by that name."""
+
+    slug: str
+    name: str
+    codes: tuple[CodeSummary, ...]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The merged model every page is rendered from."""
+
+    site: Site
+    codes: tuple[Code, ...]
+    classes: tuple[StatusClass, ...]
+    sources: tuple[SourcePage, ...]
+    pages: tuple[Page, ...]
+    names: tuple[NameRoute, ...]
+
+
+@functools.lru_cache(maxsize=None)  # every page's names and headings, every build: a few thousand strings
+def slugify(text: str) -> str:
+    """One slug rule for every anchor and name URL (GitHub-style: "4XX Client errors" -> "4xx-client-errors")."""
+    slug = re.sub(r"[^\w\s-]", "", text.casefold()).strip()
+    return re.sub(r"[\s_-]+", "-", slug).strip("-")
+
+
+@functools.lru_cache(maxsize=None)  # names recur in every source: 50,000 entries use about a thousand
+def name_key(name: str) -> str:
+    """What makes two spellings the same name: case, punctuation and a trailing "(WebDAV)" aside."""
+    bare = re.sub(r"\s*\([^)]*\)\s*$", "", name) or name
+    return " ".join(re.findall(r"[a-z0-9]+", bare.casefold())) or name.casefold()
+
+
+def merge(content: Content, memo: Memo | None = None) -> Reference:
+    """One `Code` per number in the union of registry and sources, plus classes, sources and names.
+
+    With a `memo` (`serve`), a code, or a source's page, whose inputs are unchanged is the same object as
+    last time, which tells the renderer its pages are unchanged at the cost of an identity check.
+    """
+    memo = memo or Memo()
+    quoted = {source.id: memo.get(("quotes", source.id), (source,), lambda: _quotes(source))
+              for source in content.sources}
+    refs = {source_id: ref for source_id, (ref, _) in quoted.items()}
+    meanings_by_code: dict[int, list[Meaning]] = {}
+    for meaning in content.meanings:
+        meanings_by_code.setdefault(meaning.code, []).append(meaning)
+    quotes_by_code: dict[int, list[Quote]] = {}
+    for source in content.sources:
+        for entry, quote in zip(source.entries, quoted[source.id][1]):
+            quotes_by_code.setdefault(entry.code, []).append(quote)
+    errata_by_code: dict[int, list[tuple[SourceRef, Erratum]]] = {}
+    for source in content.sources:
+        for erratum in source.errata:
+            if erratum.code is not None:
+                errata_by_code.setdefault(erratum.code, []).append((refs[source.id], erratum))
+    all_refs = tuple(refs.values())
+    codes = []
+    for number in sorted(meanings_by_code.keys() | quotes_by_code.keys()):
+        inputs = (tuple(meanings_by_code.get(number, ())), tuple(quotes_by_code.get(number, ())), all_refs,
+                  tuple(errata_by_code.get(number, ())))
+        codes.append(memo.get(("code", number), inputs, lambda: _merge_code(number, *inputs)))
+    codes = tuple(codes)
+    classes = tuple(_status_class(key, codes, content.sources, refs) for key in CLASS_KEYS)
+    code_refs = tuple(code.ref for code in codes)
+    sources = tuple(
+        memo.get(("source page", source.id), (source, refs[source.id], code_refs),
+                 lambda: _source_page(source, refs[source.id], code_refs))
+        for source in content.sources
+    )
+    taken = {page.slug for page in content.pages}
+    return Reference(content.site, codes, classes, sources, content.pages, _name_routes(codes, taken))
+
+
+def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:
+    """How pages attribute `source`, and its words about each code, in the order of its entries."""
+    ref = SourceRef(source.id, source.title, source.url)
+    return ref, tuple(Quote(ref, entry.name, entry.description) for entry in source.entries)
+
+
+def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote, ...],
+                all_refs: tuple[SourceRef, ...], errata: tuple[tuple[SourceRef, Erratum], ...]) -> Code:
+    names = _names_in_use(quotes)
+    phrase = meanings[0].phrase if meanings else max(names, key=lambda use: len(use.sources)).name
+    status = meanings[0].status if meanings else "unofficial"
+    origin = meanings[0].origin if meanings else "unknown"
+    quoted = {quote.source.id for quote in quotes}
+    summary = CodeSummary(number, phrase, status, origin, _summary(quotes, meanings))
+    return Code(
+        number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status, meanings=meanings,
+        aliases=_aliases(phrase, meanings, names), quotes=quotes, names=names,
+        omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
+        ref=CodeRef(number, phrase), summary=summary,
+    )
+
+
+def _names_in_use(quotes: tuple[Quote, ...]) -> tuple[NameUse, ...]:
+    """Distinct names (by `name_key`) in source order, each spelled as its first user spells it."""
+    uses: dict[str, NameUse] = {}
+    for quote in quotes:
+        key = name_key(quote.name)
+        known = uses.get(key)
+        uses[key] = NameUse(known.name if known else quote.name, (known.sources if known else ()) + (quote.source,))
+    return tuple(uses.values())
+
+
+def _aliases(phrase: str, meanings: tuple[Meaning, ...], names: tuple[NameUse, ...]) -> tuple[Alias, ...]:
+    """Every name but the code's phrase and its meanings' phrases, with who uses each."""
+    phrases = {name_key(meaning.phrase) for meaning in meanings} | {name_key(phrase)}
+    aliases: dict[str, Alias] = {}
+
+    def add(name: str, sources: tuple[SourceRef, ...] = (), documents: tuple[FormerPhrase, ...] = ()) -> None:
+        key = name_key(name)
+        if key in phrases:
+            return
+        known = aliases.get(key, Alias(name, (), ()))
+        aliases[key] = Alias(known.name, known.sources + sources, known.documents + documents)
+
+    for meaning in meanings:
+        for former in meaning.former_phrases:
+            add(former.phrase, documents=(former,))
+        for other in meaning.also_known_as:
+            add(other, documents=(FormerPhrase(other, meaning.origin, meaning.url),))
+    for use in names:
+        add(use.name, sources=use.sources)
+    return tuple(aliases.values())
+
+
+def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...]) -> str:
+    """The first sentence of the first source's words, for lists; registry notes when no source speaks."""
+    if quotes:
+        text = quotes[0].description.split("\n\n")[0].replace("\n", " ").strip()
+        sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z(`\"“])", text)
+        return sentence.group(1) if sentence else text
+    meaning = meanings[0]
+    return meaning.notes or f"Defined by {meaning.origin}; no source describes it yet."
+
+
+def _status_class(key: str, codes: tuple[Code, ...], sources: tuple[Source, ...],
+                  refs: dict[str, SourceRef]) -> StatusClass:
+    heading = f"{key} {CLASS_TITLES[key]}"
+    definitions = tuple(
+        (refs[source.id], category)
+        for source in sources for class_key, category in source.categories if class_key == key
+    )
+    members = tuple(code.summary for code in codes if code.class_key == key)
+    return StatusClass(key, CLASS_TITLES[key], heading, slugify(heading), definitions, members)
+
+
+def _source_page(source: Source, ref: SourceRef, codes: tuple[CodeRef, ...]) -> SourcePage:
+    listed = {entry.code for entry in source.entries}
+    phrases = {code.number: code.phrase for code in codes}
+    differences = tuple(
+        Difference(entry.code, entry.name, phrases[entry.code])
+        for entry in sorted(source.entries, key=lambda e: e.code)
+        if name_key(entry.name) != name_key(phrases[entry.code])
+    )
+    return SourcePage(
+        source, ref,
+        covers=tuple(code for code in codes if code.number in listed),
+        lacks=tuple(code for code in codes if code.number not in listed),
+        differences=differences,
+    )
+
+
+def _name_routes(codes: tuple[Code, ...], taken: set[str]) -> tuple[NameRoute, ...]:
+    """A URL for every canonical phrase, meaning and alias; a shared name lists all its codes.
+
+    Slugs `taken` by Markdown pages stay theirs: a page is written content, a name URL a convenience.
+    """
+    routes: dict[str, tuple[str, list[CodeSummary]]] = {}
+    for code in codes:
+        names = [code.phrase] + [m.phrase for m in code.meanings] + [a.name for a in code.aliases]
+        for name in names:
+            slug = slugify(name)
+            if not slug or slug.isdigit() or slug in RESERVED_SLUGS or slug in taken:
+                continue
+            _, members = routes.setdefault(slug, (name, []))
+            if code.summary not in members:
+                members.append(code.summary)
+    return tuple(NameRoute(slug, name, tuple(members)) for slug, (name, members) in sorted(routes.items()))

@@ -1,0 +1,198 @@
+"""Rendering: takes the `Reference` and the build's `Options`, returns every output file as bytes
+(path -> bytes): the HTML pages from the Jinja templates, Markdown rendered once per text, the static
+assets under content-hashed names, and the data files. Nothing here touches the output folder."""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import jinja2
+from markdown_it import MarkdownIt
+from mdit_py_plugins.anchors import anchors_plugin
+
+from . import STATIC, TEMPLATES
+from .cache import Memo
+from .data import data_files
+from .merge import CLASS_TITLES, Reference, slugify
+from .pages import BUNDLE, DEV, Links, Options, PageSpec, page_specs, site_path, target_of
+from .problems import BuildError, Problem, error, shown_path
+from .validate import Site
+
+class Markdown:
+    """The one Markdown renderer for every description, note and page; results are memoised."""
+
+    def __init__(self):
+        self.md = MarkdownIt("commonmark", {"html": False, "typographer": True})
+        self.md.enable(["replacements", "smartquotes"])
+        self.md.disable("image")  # no content may make the page fetch anything
+        self.md.validateLink = _safe_link
+        anchors_plugin(self.md, min_level=1, max_level=6, slug_func=slugify, permalink=True,
+                       permalinkSymbol="¶", permalinkBefore=False)
+        self.md.add_render_rule("link_open", _link_open)
+        self._blocks: dict[tuple[str, bool], str] = {}
+        self._inline: dict[tuple[str, bool], str] = {}
+
+    def block(self, text: str, bundle: bool = False) -> jinja2.utils.markupsafe.Markup:
+        return self._rendered(self._blocks, self.md.render, text, bundle)
+
+    def inline(self, text: str, bundle: bool = False) -> jinja2.utils.markupsafe.Markup:
+        return self._rendered(self._inline, self.md.renderInline, text, bundle)
+
+    @staticmethod
+    def _rendered(memo: dict, render: Callable, text: str, bundle: bool) -> jinja2.utils.markupsafe.Markup:
+        html = memo.get((text, bundle))
+        if html is None:
+            html = memo[text, bundle] = render(text, {"bundle": bundle})
+        return jinja2.utils.markupsafe.Markup(html)
+
+
+def _safe_link(url: str) -> bool:
+    return not re.match(r"(javascript|vbscript|data|file):", url.strip().lower())
+
+
+def _link_open(self, tokens, idx, options, env):
+    token = tokens[idx]
+    if token.attrGet("class") == "header-anchor":
+        token.attrSet("aria-label", "Link to this section")
+    if env.get("bundle"):
+        token.attrSet("href", _file_link(token.attrGet("href")))
+    return self.renderToken(tokens, idx, options, env)
+
+
+def _file_link(href: str) -> str:
+    """A relative folder link as file:// needs it, naming the page: "../#sources" -> "../index.html#sources"."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(href)
+    if parts.scheme or parts.netloc or not parts.path or parts.path.startswith("/"):
+        return href
+    path = parts.path
+    if path.endswith("/"):
+        path += "index.html"
+    elif path.rsplit("/", 1)[-1] in (".", ".."):
+        path += "/index.html"
+    return urlunsplit(("", "", path, parts.query, parts.fragment))
+
+
+class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+    """Compiled templates kept between runs, like .pyc files (keyed by each template's source and path).
+
+    Compiling the templates is a quarter of a small build; loading them back takes a few milliseconds.
+    """
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:  # a read-only temp folder costs speed, never the build
+            pass
+
+
+def _template_cache() -> _CompiledTemplates | None:
+    try:
+        return _CompiledTemplates()  # a folder only this user can write, in the system temp folder
+    except (OSError, RuntimeError):  # RuntimeError: jinja found that folder unsafe
+        return None
+
+
+class Renderer:
+    """Templates + Markdown, with a memo of rendered pages so `serve` re-renders only what changed."""
+
+    def __init__(self, templates: Path = TEMPLATES, static: Path = STATIC):
+        self.templates = templates
+        self.static = static
+        self.markdown = Markdown()
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(templates), autoescape=True, undefined=jinja2.StrictUndefined,
+            trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, bytecode_cache=_template_cache(),
+        )
+        # Filters, unlike the page context, also reach imported macros; render() sets the mode they use.
+        self.bundle = False
+        self.env.filters["markdown"] = lambda text: self.markdown.block(text, self.bundle)
+        self.env.filters["markdown_inline"] = lambda text: self.markdown.inline(text, self.bundle)
+        self.env.filters["slug"] = slugify
+        self._pages: dict[str, tuple[PageSpec, Options, dict, bytes]] = {}
+        self._memo = Memo()  # the site's pages and data files, each code's data
+        self._template_edits = 0
+
+    def forget_template(self, name: str) -> None:
+        """Drop memoised pages that used `name` (every page, for the layout or a partial)."""
+        self._template_edits += 1
+        if name.startswith("_") or name == "base.html":
+            self._pages.clear()
+        else:
+            self._pages = {path: cached for path, cached in self._pages.items() if cached[0].template != name}
+
+    def render(self, reference: Reference, options: Options) -> dict[str, bytes]:
+        """Every output file of the site, path -> bytes."""
+        self.bundle = options.mode == BUNDLE
+        assets = self.assets(options)
+        asset_names = {name: path for name, (path, _) in assets.items()}
+        outputs = {path: data for path, data in assets.values()}
+        # Unchanged when only a static file's bytes changed: dev mode names assets without a hash.
+        outputs.update(self._memo.get("site", (reference, options, asset_names, self._template_edits),
+                                      lambda: self._pages_and_data(reference, options, asset_names)))
+        self._memo.sweep()
+        return dict(sorted(outputs.items()))
+
+    def _pages_and_data(self, reference: Reference, options: Options, assets: dict[str, str]) -> dict[str, bytes]:
+        specs = page_specs(reference)
+        files = {spec.path: self._page(spec, reference.site, options, assets) for spec in specs}
+        files.update(data_files(reference, specs, options, self._memo))
+        return files
+
+    def assets(self, options: Options) -> dict[str, tuple[str, bytes]]:
+        """Static files by name -> (output path, bytes); content-hashed names except in dev mode."""
+        assets = {}
+        for file in sorted(self.static.iterdir()):
+            if file.name.startswith(".") or not file.is_file():
+                continue
+            data = file.read_bytes()
+            name = file.name
+            if options.mode != DEV:
+                stem, dot, ext = name.rpartition(".")
+                name = f"{stem}.{hashlib.sha256(data).hexdigest()[:10]}{dot}{ext}"
+            assets[file.name] = (f"assets/{name}", data)
+        return assets
+
+    def _page(self, spec: PageSpec, site: Site, options: Options, assets: dict[str, str]) -> bytes:
+        cached = self._pages.get(spec.path)
+        if cached is not None and cached[0] == spec and cached[1] == options and cached[2] == assets:
+            return cached[3]
+        absolute_root = site_path(options) if spec.path == "404.html" and options.mode != BUNDLE else None
+        links = Links(spec.path, options, absolute_root)
+        context = {
+            "site": site, "page": spec, "url": links, "asset": lambda name: links(assets[name]),
+            "canonical": links.canonical(target_of(spec.path)) if spec.sitemap else None,
+            "canonical_url": lambda target: links.canonical(target) or links(target),
+            "stable_url": (options.base_url or "/") + target_of(spec.path),
+            "root": links(""), "bundle": options.mode == BUNDLE, "class_titles": CLASS_TITLES,
+            "root_folder": links("").removesuffix("index.html") or "./",  # site.js appends paths to it
+            **dict(spec.data),
+        }
+        try:
+            html = self.env.get_template(spec.template).render(context)
+        except Exception as exc:  # any failure inside a template is reported at its line, never as a traceback
+            raise BuildError([template_problem(exc, self.templates)]) from None
+        data = html.encode("utf-8")
+        self._pages[spec.path] = (spec, options, assets, data)
+        return data
+
+
+def template_problem(exc: Exception, templates: Path) -> Problem:
+    """Where in which template a rendering error happened."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.lineno:
+        name = exc.filename or str(templates / (exc.name or "?"))
+        return error(shown_path(name), (exc.lineno, 1), f"template: {exc.message}")
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith(str(templates)):
+            frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    name, line = frames[-1] if frames else (str(templates), 1)
+    message = getattr(exc, "message", None) or f"{type(exc).__name__}: {exc}"
+    return error(shown_path(name), (line, 1), f"template: {message}")
+
+

@@ -1,0 +1,250 @@
+"""The dev server: takes the content folder, builds it into a temp folder in dev mode and serves it with
+live reload. `DevBuild` keeps the parsed files, the model and the rendered pages in memory and rewrites
+only the files whose bytes changed; `SaveWatcher` (watchfiles) reports saves in bursts. livereload's server
+serves the folder, injects its script into HTML responses (never into the files) and reloads open tabs."""
+from __future__ import annotations
+
+import errno
+import gc
+import signal
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from html import escape
+from pathlib import Path
+
+import watchfiles
+from livereload import Server
+from livereload.handlers import LiveReloadHandler, StaticFileHandler
+from tornado.ioloop import IOLoop
+from tornado.web import HTTPError
+
+from . import STATIC, TEMPLATES
+from .cache import FileCache, Memo, collector_paused
+from .load import load
+from .merge import Reference, merge
+from .pages import DEV, Options
+from .problems import BuildError, Problem, report, shown_path, sorted_problems
+from .render import Renderer
+from .validate import validate
+from .write import update_files
+
+# A burst of saves ends once the watched folders have been quiet this long (milliseconds): an editor
+# writing a file twice gives one rebuild, and a save is rebuilt about this soon after it lands.
+SETTLE_MS = 5
+# How long the watcher waits before telling its thread that nothing happened (milliseconds): the first
+# such word says the folders are watched, and a stop is noticed within this time.
+WAKE_MS = 100
+
+
+class DevBuild:
+    """The site in dev mode, kept in memory and updated file by file in `out`: the engine of `serve`.
+
+        dev = DevBuild(Path("content"), Path("/tmp/dev-site"))
+        dev.rebuild()                # the first build writes every file
+        dev.rebuild([saved_file])    # later ones write only the files whose bytes changed
+    """
+
+    def __init__(self, content: Path, out: Path, strict: bool = False,
+                 templates: Path = TEMPLATES, static: Path = STATIC):
+        self.content = content
+        self.out = out
+        self.strict = strict
+        self.cache = FileCache()
+        self.memo = Memo()
+        self.renderer = Renderer(templates, static)
+        self.reference: Reference | None = None  # the model of the content's last good build
+        self.outputs: dict[str, bytes] = {}
+        self.warnings: tuple[Problem, ...] = ()
+
+    @property
+    def watched(self) -> tuple[Path, ...]:
+        return self.content, self.renderer.templates, self.renderer.static
+
+    def rebuild(self, changed: Iterable[Path] = ()) -> list[str]:
+        """The output paths rewritten after `changed` files were saved; raises BuildError.
+
+        Saves of templates and static files only re-render the kept model; any other save (or none
+        named) re-reads the content files whose stat changed. Templates must be named, as the memo
+        of rendered pages cannot see a template's edits.
+        """
+        first = not self.outputs
+        with collector_paused():  # the little a save leaves to the collector waits for the next pass
+            written = self._update([Path(file).resolve() for file in changed])
+        if first:
+            # Most of the first build (model, memos, templates) lives all session: the collector's full
+            # passes, a tenth of a second at 50,000 entries, need only scan what later saves make.
+            gc.collect()
+            gc.freeze()
+        return written
+
+    def _update(self, changed: list[Path]) -> list[str]:
+        templates, static = self.renderer.templates.resolve(), self.renderer.static.resolve()
+        for file in changed:
+            if templates in file.parents:
+                self.renderer.forget_template(file.relative_to(templates).as_posix())
+        if self.reference is None or not changed or \
+                any(templates not in file.parents and static not in file.parents for file in changed):
+            self.reference = None  # while the content fails, a template save must not hide its errors
+            checked = validate(load(self.content, self.cache), self.memo)
+            if self.strict and checked.warnings:
+                raise BuildError(list(checked.warnings))
+            self.warnings = checked.warnings
+            self.reference = merge(checked, self.memo)
+            self.memo.sweep()
+        outputs = self.renderer.render(self.reference, Options(DEV, self.reference.site.base_url))
+        written = update_files(outputs, self.outputs, self.out)
+        self.outputs = outputs
+        return written
+
+
+class ContentFilter(watchfiles.DefaultFilter):
+    """watchfiles' default (version control folders, editors' swap and backup files), and every dot-file
+    or dot-folder inside the watched folders, as `load` skips them too."""
+
+    def __init__(self, folders: Iterable[Path]):
+        super().__init__()
+        self.folders = tuple(str(folder.resolve()) for folder in folders)
+
+    def __call__(self, change: watchfiles.Change, path: str) -> bool:
+        if not super().__call__(change, path):
+            return False
+        inner = next((path[len(folder):] for folder in self.folders if path.startswith(folder)), path)
+        return not any(part.startswith(".") for part in Path(inner).parts)
+
+
+class SaveWatcher:
+    """Saves under some folders, from the operating system's file events, handed to `on_burst` in bursts
+    from a thread of its own; `ready` is set once the folders are watched."""
+
+    def __init__(self, folders: Iterable[Path], on_burst: Callable[[set[Path]], None]):
+        self.folders = tuple(Path(folder).resolve() for folder in folders)
+        self.ready = threading.Event()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._watch, args=(on_burst,), name="save-watcher", daemon=True)
+        self.thread.start()
+
+    def _watch(self, on_burst: Callable[[set[Path]], None]) -> None:
+        # The first wake-up with nothing to report says the folders are watched.
+        for changes in watchfiles.watch(*self.folders, watch_filter=ContentFilter(self.folders), step=SETTLE_MS,
+                                        rust_timeout=WAKE_MS, yield_on_timeout=True, stop_event=self.stopped,
+                                        raise_interrupt=False):
+            self.ready.set()
+            if changes:
+                on_burst({Path(path) for _, path in changes})
+
+    def close(self) -> None:
+        self.stopped.set()
+        self.thread.join()
+
+
+class DevSite:
+    """What `serve` keeps between saves: the build, and the errors the browser shows while it is broken."""
+
+    def __init__(self, dev: DevBuild, reload_browsers: Callable[[str], None]):
+        self.dev = dev
+        self.problems: list[Problem] = []  # non-empty while the last build failed
+        self.reload_browsers = reload_browsers
+
+    def rebuild(self, saved: Iterable[Path] = ()) -> None:
+        started = time.perf_counter()
+        try:
+            written = self.dev.rebuild(saved)
+        except BuildError as exc:
+            report(exc.problems)
+            print("the browser shows these errors until the next good save", file=sys.stderr)
+            self.problems = exc.problems
+            self.reload_browsers("*")
+            return
+        except OSError as exc:
+            print(f"{self.dev.out}: error: cannot write the site: {exc.strerror or exc}", file=sys.stderr)
+            return
+        took = (time.perf_counter() - started) * 1000
+        report(self.dev.warnings)
+        what = (", ".join(sorted(shown_path(str(path)) for path in saved)) + ": rebuilt") if saved else "built"
+        print(f"{what} in {took:.0f} ms, wrote {len(written)} files", flush=True)
+        recovered, self.problems = bool(self.problems), []
+        if written or recovered:
+            # livereload.js swaps a lone stylesheet in place; any other path reloads the page
+            only_css = len(written) == 1 and written[0].endswith(".css")
+            self.reload_browsers(written[0] if only_css else "*")
+
+
+def error_page(problems: list[Problem]) -> bytes:
+    """What the browser shows for any page while the build is broken (the terminal shows the same)."""
+    lines = "\n".join(escape(str(problem)) for problem in sorted_problems(problems))
+    return ("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>Build failed</title>\n"
+            "<style>body{font:1rem/1.5 system-ui,sans-serif;margin:2rem;max-width:60rem}"
+            "pre{white-space:pre-wrap;background:#fdecea;color:#611a15;padding:1rem}</style>\n"
+            "</head>\n<body>\n<h1>The site could not be rebuilt</h1>\n"
+            f"<pre>{lines}</pre>\n<p>The last good build is kept. Fix the file and save: "
+            "this page reloads by itself.</p>\n</body>\n</html>\n").encode("utf-8")
+
+
+def _is_page(url_path: str) -> bool:
+    return url_path == "" or url_path.endswith(("/", ".html"))
+
+
+def live_server(site: DevSite):
+    """livereload's server (its websocket, script and injection) with our handler for the site's paths."""
+
+    class SiteHandler(StaticFileHandler):
+        """The built folder, the error page while the build is broken, the site's 404 page; nothing else."""
+
+        def set_default_headers(self) -> None:
+            self.set_header("Cache-Control", "no-store")  # a reload must never show a stale file
+
+        async def get(self, path: str, include_body: bool = True) -> None:
+            if site.problems and _is_page(path):
+                self.set_status(500)
+                self.set_header("Content-Type", "text/html; charset=utf-8")
+                self.finish(error_page(site.problems))
+                return
+            try:
+                await super().get(path, include_body)
+            except HTTPError as exc:
+                # tornado answers 403 for paths outside the folder; outside it there is nothing to serve
+                raise HTTPError(404 if exc.status_code == 403 else exc.status_code) from None
+
+        def write_error(self, status_code: int, **kwargs) -> None:
+            not_found = site.dev.outputs.get("404.html")
+            if status_code != 404 or not_found is None:
+                return super().write_error(status_code, **kwargs)
+            self.set_header("Content-Type", "text/html; charset=utf-8")
+            self.finish(not_found)
+
+    class LiveServer(Server):
+        def get_web_handlers(self, script):
+            return [(r"/(.*)", SiteHandler, {"path": str(site.dev.out), "default_filename": "index.html"})]
+
+    return LiveServer()
+
+
+def command_serve(args) -> int:
+    with tempfile.TemporaryDirectory(prefix="http-status-serve-") as out:
+        site = DevSite(DevBuild(args.content, Path(out), args.strict), LiveReloadHandler.reload_waiters)
+        try:
+            live_server(site).application(args.port, args.host, debug=False)
+        except (OSError, OverflowError) as exc:
+            hint = "; is another server running? pick a free port with --port" \
+                if getattr(exc, "errno", None) == errno.EADDRINUSE else ""
+            print(f"error: cannot serve on {args.host} port {args.port}: "
+                  f"{getattr(exc, 'strerror', None) or exc}{hint}", file=sys.stderr)
+            return 1
+        loop = IOLoop.current()
+        for signum in (signal.SIGINT, signal.SIGTERM):  # stop between two callbacks, never mid-write
+            loop.asyncio_loop.add_signal_handler(signum, loop.stop)
+        site.rebuild()
+        watcher = SaveWatcher(site.dev.watched, lambda saved: loop.add_callback(site.rebuild, saved))
+        watcher.ready.wait()  # a save made once the line below is printed must be seen
+        host = f"[{args.host}]" if ":" in args.host else args.host
+        print(f"serving http://{host}:{args.port}/ from {out}; watching "
+              f"{', '.join(shown_path(str(folder)) for folder in site.dev.watched)}; Ctrl-C stops", flush=True)
+        try:
+            loop.start()
+        finally:
+            watcher.close()
+    print("stopped", flush=True)
+    return 0

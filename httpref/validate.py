@@ -1,0 +1,375 @@
+"""Validation: takes `LoadedContent`, returns typed `Content` (site settings, registry meanings, sources,
+pages) or raises `BuildError` listing every problem in every file at once. The schema lives here: field
+tables, their kinds, and the rules that span fields (a code's class, duplicated codes)."""
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from .cache import Memo
+from .load import CLASS_KEYS, KeyPath, LoadedContent, PageFile, YamlDoc
+from .problems import BuildError, Mark, Problem, error, sorted_problems, warning
+
+STATUSES = ("standard", "deprecated", "unused", "unofficial")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Site:
+    """content/site.yaml: what every page says the site is, and where it is served."""
+
+    title: str
+    description: str
+    base_url: str | None
+
+
+@dataclass(frozen=True)
+class Category:
+    """A source's own heading (and words, if any) for one class of codes."""
+
+    heading: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    code: int
+    name: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Erratum:
+    code: int | None
+    note: str
+
+
+@dataclass(frozen=True)
+class Source:
+    id: str
+    title: str
+    url: str | None
+    license: str | None
+    note: str
+    categories: tuple[tuple[str, Category], ...]
+    entries: tuple[Entry, ...]
+    errata: tuple[Erratum, ...]
+
+
+@dataclass(frozen=True)
+class FormerPhrase:
+    """A name a code had before, and the document that used it."""
+
+    phrase: str
+    source: str
+    url: str | None
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """One registry entry: a number can carry several meanings (e.g. 530)."""
+
+    code: int
+    phrase: str
+    spec: str | None
+    section: str | None
+    url: str | None
+    status: str
+    origin: str
+    registered: bool
+    notes: str
+    former_phrases: tuple[FormerPhrase, ...]
+    also_known_as: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    slug: str
+    title: str
+    description: str
+    sitemap: bool
+    body: str
+
+
+@dataclass(frozen=True)
+class Content:
+    site: Site
+    meanings: tuple[Meaning, ...]
+    sources: tuple[Source, ...]
+    pages: tuple[Page, ...]
+    warnings: tuple[Problem, ...]
+
+
+# Field kinds: text (non-empty string), text? (string or null), url, url?, code, bool, list, map.
+Fields = dict[str, tuple[str, bool]]
+SITE_FIELDS: Fields = {"title": ("text", True), "description": ("text", True), "base_url": ("url", False)}
+SOURCE_FIELDS: Fields = {
+    "title": ("text", True), "url": ("url", False), "license": ("text", False), "note": ("text", False),
+    "categories": ("map", False), "entries": ("list", True), "errata": ("list", False),
+}
+CATEGORY_FIELDS: Fields = {"heading": ("text", True), "description": ("text", False)}
+ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "description": ("text", True)}
+ERRATUM_FIELDS: Fields = {"code": ("code", False), "note": ("text", True)}
+MEANING_FIELDS: Fields = {
+    "code": ("code", True), "phrase": ("text", True), "spec": ("text?", True), "section": ("text?", True),
+    "url": ("url?", True), "status": ("text", True), "origin": ("text", True), "registered": ("bool", True),
+    "registration": ("text", False), "iana_ref": ("text", False), "notes": ("text", False),
+    "former_phrases": ("list", False), "also_known_as": ("list", False), "class": ("text", True),
+}
+FORMER_FIELDS: Fields = {"phrase": ("text", True), "source": ("text", True), "url": ("url", False)}
+PAGE_FIELDS: Fields = {"title": ("text", True), "description": ("text", True), "sitemap": ("bool", False)}
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def kind_problem(kind: str, value: Any) -> str | None:
+    """Why `value` is not of field kind `kind`, or None when it is."""
+    if kind.endswith("?"):
+        if value is None:
+            return None
+        kind = kind[:-1]
+    if kind == "code":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None if 100 <= value <= 599 else f"must be from 100 to 599, not {value}"
+        hint = " (remove the quotes)" if isinstance(value, str) and value.strip().isdigit() else ""
+        return f"must be a whole number from 100 to 599, not {describe(value)}{hint}"
+    if kind == "text":
+        if isinstance(value, str) and value.strip():
+            return None
+        return "must not be empty" if isinstance(value, str) else f"must be text, not {describe(value)}"
+    if kind == "url":
+        if isinstance(value, str) and re.match(r"https?://[^\s/$.?#][^\s]*\Z", value):
+            return None
+        return f"must be an http:// or https:// address, not {describe(value)}"
+    expected = {"bool": bool, "list": list, "map": dict}[kind]
+    if isinstance(value, expected):
+        return None
+    return f"must be {'true or false' if kind == 'bool' else 'a ' + ('list' if kind == 'list' else 'mapping')}, " \
+           f"not {describe(value)}"
+
+
+class Checker:
+    """Checks one YAML document against field tables, collecting every problem."""
+
+    def __init__(self, doc: YamlDoc, problems: list[Problem]):
+        self.doc = doc
+        self.problems = problems
+        self.ok = True
+
+    def fail(self, mark: Mark, message: str) -> None:
+        self.ok = False
+        self.problems.append(error(self.doc.path, mark, message))
+
+    def warn(self, mark: Mark, message: str) -> None:
+        self.problems.append(warning(self.doc.path, mark, message))
+
+    def mapping(self, value: Any, path: KeyPath, fields: Fields, what: str) -> dict | None:
+        """`value` as a mapping whose keys and types match `fields`, or None."""
+        if not isinstance(value, dict):
+            self.fail(self.doc.mark(path), f"{what} must be a mapping with {_key_list(fields)}, "
+                      f"not {describe(value)}")
+            return None
+        ok = True
+        for key in value:
+            if key not in fields:
+                ok = False
+                close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"expected {_key_list(fields)}"
+                self.fail(self.doc.key_mark(path + (key,)), f"unknown key '{key}' in {what}; {hint}")
+        for key, (kind, required) in fields.items():
+            if key not in value:
+                if required:
+                    ok = False
+                    self.fail(self.doc.mark(path), f"{what} is missing required key '{key}'")
+                continue
+            problem = kind_problem(kind, value[key])
+            if problem:
+                ok = False
+                self.fail(self.doc.mark(path + (key,)), f"'{key}' {problem}")
+        return value if ok else None
+
+    def items(self, value: dict, path: KeyPath, key: str, fields: Fields, what: str) -> list[tuple[KeyPath, dict]]:
+        """The checked mappings of the list under `key` (absent: none)."""
+        checked = []
+        for index, item in enumerate(value.get(key) or []):
+            item_path = path + (key, index)
+            mapping = self.mapping(item, item_path, fields, what)
+            if mapping is not None:
+                checked.append((item_path, mapping))
+        return checked
+
+
+def _key_list(fields: Fields) -> str:
+    return "keys " + ", ".join(fields)
+
+
+def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
+    """Typed content from the parsed files; raises BuildError listing every error.
+
+    With a `memo` (`serve`), only files parsed anew since the last build are checked again.
+    """
+    memo = memo or Memo()
+    problems = list(loaded.problems)
+
+    def checked(slot: Hashable, inputs: tuple, check: Callable[[list[Problem]], T]) -> T:
+        result, found = memo.get(("validate", slot), inputs, lambda: _with_problems(check))
+        problems.extend(found)
+        return result
+
+    site = checked("site", (loaded.site,), lambda out: _validate_site(loaded.site, out)) if loaded.site else None
+    meanings = checked("registry", (loaded.registry,),
+                       lambda out: _validate_registry(loaded.registry, out)) if loaded.registry else ()
+    sources = tuple(
+        source for source_id, doc in loaded.sources
+        if (source := checked(("source", source_id), (doc,),
+                              lambda out: _validate_source(source_id, doc, out))) is not None
+    )
+    pages = tuple(
+        page for file in loaded.pages
+        if (page := checked(("page", file.slug), (file,), lambda out: _validate_page(file, out))) is not None
+    )
+    if meanings:
+        registered = frozenset(meaning.code for meaning in meanings)
+        for source_id, doc in loaded.sources:
+            checked(("registered", source_id), (doc, registered), lambda out: _unregistered(doc, registered, out))
+    errors = [p for p in problems if p.severity == "error"]
+    if errors or site is None:
+        raise BuildError(sorted_problems(problems))
+    return Content(site, meanings, sources, pages, tuple(p for p in problems if p.severity == "warning"))
+
+
+def _with_problems(check: Callable[[list[Problem]], T]) -> tuple[T, tuple[Problem, ...]]:
+    """What `check(problems)` returns, and the problems it found."""
+    found: list[Problem] = []
+    return check(found), tuple(found)
+
+
+def _unregistered(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> None:
+    """Warn of each code a source describes that the registry lacks."""
+    entries = doc.value.get("entries") if isinstance(doc.value, dict) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        code = entry.get("code") if isinstance(entry, dict) else None
+        if isinstance(code, int) and 100 <= code <= 599 and code not in registered:
+            problems.append(warning(doc.path, doc.mark(("entries", index, "code")),
+                                    f"code {code} is not in the registry; its page will have no spec facts"))
+
+
+
+def _validate_site(doc: YamlDoc, problems: list[Problem]) -> Site | None:
+    fields = Checker(doc, problems).mapping(doc.value, (), SITE_FIELDS, "site.yaml")
+    if fields is None:
+        return None
+    return Site(fields["title"], fields["description"], with_slash(fields.get("base_url")))
+
+
+def with_slash(url: str | None) -> str | None:
+    return None if url is None else url.rstrip("/") + "/"
+
+
+def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, ...]:
+    check = Checker(doc, problems)
+    if not isinstance(doc.value, list):
+        check.fail(doc.mark(()), f"the registry must be a list of codes, not {describe(doc.value)}")
+        return ()
+    meanings = []
+    seen: dict[tuple[int, str], int] = {}
+    for index, item in enumerate(doc.value):
+        path = (index,)
+        fields = check.mapping(item, path, MEANING_FIELDS, f"registry entry {index + 1}")
+        if fields is None:
+            continue
+        code = fields["code"]
+        if fields["class"] != f"{code // 100}xx":
+            check.fail(doc.mark(path + ("class",)),
+                       f"class '{fields['class']}' contradicts code {code} (expected {code // 100}xx)")
+        if fields["status"] not in STATUSES:
+            check.fail(doc.mark(path + ("status",)), f"status '{fields['status']}' is not one of: "
+                       + ", ".join(STATUSES))
+        key = (code, fields["phrase"].casefold())
+        if key in seen:
+            check.fail(doc.mark(path), f"code {code} '{fields['phrase']}' is listed twice "
+                       f"(first at line {doc.mark((seen[key],))[0]})")
+        seen[key] = index
+        former = tuple(
+            FormerPhrase(f["phrase"], f["source"], f.get("url"))
+            for _, f in check.items(fields, path, "former_phrases", FORMER_FIELDS, "a former phrase")
+        )
+        aliases = fields.get("also_known_as") or []
+        for alias_index, alias in enumerate(aliases):
+            problem = kind_problem("text", alias)
+            if problem:
+                check.fail(doc.mark(path + ("also_known_as", alias_index)), f"an also_known_as name {problem}")
+        meanings.append(Meaning(
+            code, fields["phrase"], _text(fields["spec"]), _text(fields["section"]), fields["url"],
+            fields["status"], fields["origin"], fields["registered"], fields.get("notes", ""),
+            former, tuple(str(a) for a in aliases),
+        ))
+    return tuple(meanings) if check.ok else ()
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> Source | None:
+    check = Checker(doc, problems)
+    fields = check.mapping(doc.value, (), SOURCE_FIELDS, "a source")
+    if fields is None:
+        if not isinstance(doc.value, dict):
+            return None
+        # Keep checking the well-typed fields, so one run reports every problem in the file.
+        fields = {key: value for key, value in doc.value.items()
+                  if key in SOURCE_FIELDS and not kind_problem(SOURCE_FIELDS[key][0], value)}
+    categories = []
+    for key, category in (fields.get("categories") or {}).items():
+        if key not in CLASS_KEYS:
+            close = difflib.get_close_matches(key, CLASS_KEYS, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            check.fail(doc.key_mark(("categories", key)), f"class key '{key}' is not one of "
+                       f"{', '.join(CLASS_KEYS)}{hint}")
+            continue
+        checked = check.mapping(category, ("categories", key), CATEGORY_FIELDS, f"category {key}")
+        if checked is not None:
+            categories.append((key, Category(checked["heading"], checked.get("description", ""))))
+    entries: dict[int, tuple[KeyPath, Entry]] = {}
+    for path, item in check.items(fields, (), "entries", ENTRY_FIELDS, "an entry"):
+        entry = Entry(item["code"], item["name"], item["description"])
+        if entry.code in entries:
+            first_path, first = entries[entry.code]
+            first_line = doc.mark(first_path)[0]
+            if first == entry:
+                check.warn(doc.mark(path + ("code",)), f"code {entry.code} is listed twice with the same "
+                           f"text (first at line {first_line}); the repeat is ignored")
+            else:
+                check.fail(doc.mark(path + ("code",)), f"code {entry.code} is listed twice with different "
+                           f"text (first at line {first_line})")
+            continue
+        entries[entry.code] = (path, entry)
+    errata = tuple(
+        Erratum(item.get("code"), item["note"])
+        for _, item in check.items(fields, (), "errata", ERRATUM_FIELDS, "an erratum")
+    )
+    if not check.ok:
+        return None
+    return Source(source_id, fields["title"], fields.get("url"), fields.get("license"), fields.get("note", ""),
+                  tuple(sorted(categories)), tuple(entry for _, entry in entries.values()), errata)
+
+
+def _validate_page(file: PageFile, problems: list[Problem]) -> Page | None:
+    fields = Checker(file.front, problems).mapping(file.front.value, (), PAGE_FIELDS, "front matter")
+    if fields is None:
+        return None
+    return Page(file.slug, fields["title"], fields["description"], fields.get("sitemap", True), file.body)

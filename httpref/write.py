@@ -1,0 +1,103 @@
+"""Writing: takes the rendered files (path -> bytes) and puts them on disk, the only stage that does.
+`write_site` swaps a complete new site into place in one step; `update_files` rewrites only the files
+whose bytes changed (for `serve`); `write_bundle` makes the offline zip, the same bytes for the same site."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from . import ROOT, STATIC, TEMPLATES
+from .problems import BuildError, error
+
+def check_out_dir(out: Path, content: Path) -> None:
+    """Refuse output folders that a swap would destroy or that would feed back into content."""
+    out, content = out.resolve(), content.resolve()
+    if out.exists() and not out.is_dir():
+        raise BuildError([error(str(out), (1, 1), "output path exists and is not a folder")])
+    for folder in (content, TEMPLATES, STATIC, ROOT):
+        if out == folder or out in folder.parents:
+            raise BuildError([error(str(out), (1, 1), f"output folder must not be or contain {folder}")])
+    if content in out.parents:
+        raise BuildError([error(str(out), (1, 1), "output folder must not lie inside the content folder")])
+    nearest = next(folder for folder in out.parents if folder.exists())  # missing folders get made
+    if not os.access(nearest, os.W_OK):
+        raise BuildError([error(str(out), (1, 1), f"output folder's parent is not writable ({nearest})")])
+
+
+def write_site(outputs: dict[str, bytes], out: Path) -> None:
+    """Write every file into a fresh folder beside `out`, then swap it in atomically.
+
+    A build that fails or is killed at any point leaves the previous `out` as it was;
+    leftovers of killed builds are swept by the next one.
+    """
+    import fcntl
+    import shutil
+    import tempfile
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(out.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second build waits for the first
+        for stale in out.parent.glob(f".{out.name}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        fresh = Path(tempfile.mkdtemp(prefix=f".{out.name}-", dir=out.parent))
+        try:
+            for path, data in outputs.items():
+                target = fresh / path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(data)
+        except BaseException:
+            shutil.rmtree(fresh, ignore_errors=True)  # e.g. a full disk: leave no half-written copy behind
+            raise
+        os.chmod(fresh, 0o755)
+        if out.exists():
+            _exchange(fresh, out)
+            shutil.rmtree(fresh)
+        else:
+            os.rename(fresh, out)
+    finally:
+        os.close(lock)
+
+
+def _exchange(a: Path, b: Path) -> None:
+    """Swap two folders in one step (Linux renameat2); elsewhere two renames."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    renameat2 = getattr(libc, "renameat2", None)
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2 is not None and renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return
+    parked = a.with_name(a.name + "-old")
+    os.rename(b, parked)
+    os.rename(a, b)
+    os.rename(parked, a)
+
+
+def update_files(outputs: dict[str, bytes], previous: dict[str, bytes], out: Path) -> list[str]:
+    """Write only files whose bytes changed (each atomically) and delete vanished ones; for `serve`."""
+    changed = [path for path, data in outputs.items() if previous.get(path) != data]
+    for path in changed:
+        target = out / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_bytes(outputs[path])
+        os.replace(partial, target)
+    for path in previous.keys() - outputs.keys():
+        (out / path).unlink(missing_ok=True)
+    return changed
+
+
+def write_bundle(outputs: dict[str, bytes], zip_path: Path, folder: str) -> None:
+    """A zip with fixed timestamps and order, so the same site gives the same bytes."""
+    import zipfile
+
+    zip_path.parent.mkdir(parents=True, exist_ok=True)
+    partial = zip_path.with_name(f".{zip_path.name}.partial")
+    with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in sorted(outputs):
+            info = zipfile.ZipInfo(f"{folder}/{path}", date_time=(1980, 1, 1, 0, 0, 0))
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, outputs[path])
+    os.replace(partial, zip_path)
