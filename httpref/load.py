@@ -20,7 +20,7 @@ MAX_DEPTH = 8  # the deepest real structure is 4 levels (registry -> meaning -> 
 CLASS_KEYS = ("1xx", "2xx", "3xx", "4xx", "5xx")
 SAFE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 # First-level URLs the site itself uses: no page or name may take them.
-RESERVED_SLUGS = {"api", "assets", "sources"} | set(CLASS_KEYS)
+RESERVED_SLUGS = {"api", "assets", "compare", "sources"} | set(CLASS_KEYS)
 
 KeyPath = tuple  # keys and list indexes from the document root
 
@@ -55,6 +55,9 @@ class LoadedContent:
     root: Path
     site: YamlDoc | None
     registry: YamlDoc | None
+    semantics: YamlDoc | None  # optional: what the specs require of each code's responses
+    constants: YamlDoc | None  # optional: each code's names in standard libraries
+    comparisons: YamlDoc | None  # optional: "which one?" pages
     sources: list[tuple[str, YamlDoc]]
     pages: list[PageFile]
     problems: list[Problem]
@@ -123,17 +126,25 @@ def _yaml_problem(path: str, text: str, exc: yaml.YAMLError) -> Problem:
 class _Frame:
     """A mapping or list being filled while the YAML event stream is read."""
 
-    __slots__ = ("container", "path", "key", "keys_seen")
+    __slots__ = ("container", "path", "is_list", "key", "key_path", "keys_seen")
 
     def __init__(self, container, path):
         self.container = container
         self.path = path
+        self.is_list = isinstance(container, list)
         self.key = _NO_KEY
+        self.key_path: KeyPath = ()  # path + (key,) once a key is read: its key mark's and its value's
         self.keys_seen: dict[str, Mark] = {}
 
 
 _NO_KEY = object()
 _BAD_KEY = object()
+_MISSING = object()
+# Plain scalars as read before (a key, a number, a name), by their text: a plain scalar's value
+# depends only on its text, and 50,000 entries repeat the same few thousand. Bounded for `serve`.
+_PLAIN: dict[str, Any] = {}
+_PLAIN_LIMIT = 20_000
+_PLAIN_LONGEST = 200
 
 
 def parse_yaml(text: str, path: str, problems: list[Problem]) -> YamlDoc | None:
@@ -142,10 +153,13 @@ def parse_yaml(text: str, path: str, problems: list[Problem]) -> YamlDoc | None:
     Reading events (not PyYAML's composer) keeps memory bounded and avoids recursion:
     aliases are refused rather than expanded (no "billion laughs"), nesting depth is
     capped, duplicate keys are caught (PyYAML keeps the last silently), and only the
-    plain YAML types are allowed (no `!!python/object`).
+    plain YAML types are allowed (no `!!python/object`). Scalars, nine events in ten,
+    take the short way below; the C parser's own work is about a third of the time.
     """
     doc = YamlDoc(path, None)
+    marks, key_marks = doc.marks, doc.key_marks
     stack: list[_Frame] = []
+    frame: _Frame | None = None  # stack[-1]
     documents = 0
     found_errors = False
     aliases_seen = False
@@ -156,17 +170,15 @@ def parse_yaml(text: str, path: str, problems: list[Problem]) -> YamlDoc | None:
         problems.append(error(path, mark, message))
 
     def place(value: Any, mark: Mark) -> None:
-        if not stack:
+        if frame is None:
             doc.value = value
-            doc.marks[()] = mark
-            return
-        frame = stack[-1]
-        if isinstance(frame.container, list):
+            marks[()] = mark
+        elif frame.is_list:
             child = frame.path + (len(frame.container),)
             frame.container.append(value)
-            doc.marks.setdefault(child, mark)
+            marks.setdefault(child, mark)
         elif frame.key is _NO_KEY:
-            if isinstance(value, (dict, list)) or value is _BAD_KEY:
+            if isinstance(value, (dict, list)):
                 fail(mark, "a mapping key must be a plain word, not a list or mapping")
                 frame.key = _BAD_KEY
                 return
@@ -178,62 +190,95 @@ def parse_yaml(text: str, path: str, problems: list[Problem]) -> YamlDoc | None:
                 frame.key = _BAD_KEY
                 return
             frame.keys_seen[key] = mark
-            doc.key_marks[frame.path + (key,)] = mark
+            frame.key_path = frame.path + (key,)
+            key_marks[frame.key_path] = mark
             frame.key = key
         else:
             if frame.key is not _BAD_KEY:
                 frame.container[frame.key] = value
-                doc.marks.setdefault(frame.path + (frame.key,), mark)
+                marks.setdefault(frame.key_path, mark)
             frame.key = _NO_KEY
 
     def child_path() -> KeyPath:
-        if not stack:
+        if frame is None:
             return ()
-        frame = stack[-1]
-        if isinstance(frame.container, list):
+        if frame.is_list:
             return frame.path + (len(frame.container),)
         if frame.key is _NO_KEY:  # a collection used as a key; it is refused in place()
             return frame.path + ("?",)
-        return frame.path + (frame.key,)
+        return frame.key_path if frame.key is not _BAD_KEY else frame.path + (frame.key,)
 
     def check_tag(event, expected: str) -> None:
         if event.tag not in (None, "!", _TAG + expected):
             fail(_mark(event.start_mark), f"YAML tag '{event.tag.replace(_TAG, '!!')}' is not allowed in content")
 
+    loader = _Loader(text)
     try:
-        for event in yaml.parse(text, Loader=_Loader):
-            mark = _mark(event.start_mark)
-            if isinstance(event, yaml.DocumentStartEvent):
-                documents += 1
-                if documents > 1:
-                    fail(mark, "a content file holds one YAML document; found a second '---'")
-                    break
-            elif isinstance(event, yaml.AliasEvent):
-                if not aliases_seen:  # one report per file: a "billion laughs" file holds thousands
-                    fail(mark, f"YAML alias '*{event.anchor}' is not allowed in content; write the value out")
-                aliases_seen = True
-                place(None, mark)
-            elif isinstance(event, yaml.ScalarEvent):
-                place(_scalar(event, fail), mark)
-            elif isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-                is_list = isinstance(event, yaml.SequenceStartEvent)
+        get_event = loader.get_event
+        while (event := get_event()) is not None:
+            kind = event.__class__
+            start = event.start_mark
+            mark = (start.line + 1, start.column + 1)
+            if kind is _ScalarEvent:
+                if event.tag is not None:
+                    value = _scalar(event, fail)
+                elif not event.implicit[0]:  # quoted or a block: always a string
+                    value = event.value
+                else:
+                    value = _PLAIN.get(event.value, _MISSING)
+                    if value is _MISSING:
+                        value = _plain(event, fail)
+                place(value, mark)
+            elif kind is _MappingStartEvent or kind is _SequenceStartEvent:
+                is_list = kind is _SequenceStartEvent
                 check_tag(event, "seq" if is_list else "map")
                 if len(stack) >= MAX_DEPTH:
                     fail(mark, f"nested more than {MAX_DEPTH} levels deep")
                     return None
                 frame = _Frame([] if is_list else {}, child_path())
-                doc.marks.setdefault(frame.path, mark)
+                marks.setdefault(frame.path, mark)
                 stack.append(frame)
-            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-                frame = stack.pop()
-                place(frame.container, doc.mark(frame.path))
+            elif kind is _MappingEndEvent or kind is _SequenceEndEvent:
+                done = stack.pop()
+                frame = stack[-1] if stack else None
+                place(done.container, doc.mark(done.path))
+            elif kind is _AliasEvent:
+                if not aliases_seen:  # one report per file: a "billion laughs" file holds thousands
+                    fail(mark, f"YAML alias '*{event.anchor}' is not allowed in content; write the value out")
+                aliases_seen = True
+                place(None, mark)
+            elif kind is _DocumentStartEvent:
+                documents += 1
+                if documents > 1:
+                    fail(mark, "a content file holds one YAML document; found a second '---'")
+                    break
     except yaml.YAMLError as exc:
         problems.append(_yaml_problem(path, text, exc))
         return None
+    finally:
+        loader.dispose()
     if documents == 0 or (doc.value is None and not found_errors):
         problems.append(error(path, (1, 1), "file is empty"))
         return None
     return None if found_errors else doc
+
+
+_ScalarEvent, _AliasEvent, _DocumentStartEvent = yaml.ScalarEvent, yaml.AliasEvent, yaml.DocumentStartEvent
+_MappingStartEvent, _SequenceStartEvent = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MappingEndEvent, _SequenceEndEvent = yaml.MappingEndEvent, yaml.SequenceEndEvent
+
+
+def _plain(event, fail: Callable[[Mark, str], None]) -> Any:
+    """An untagged plain scalar's value (a key, a number, a name), kept in `_PLAIN` when it reads cleanly."""
+    failed: list[tuple[Mark, str]] = []
+    value = _scalar(event, lambda mark, message: failed.append((mark, message)))
+    for mark, message in failed:
+        fail(mark, message)
+    if not failed and len(event.value) <= _PLAIN_LONGEST:
+        if len(_PLAIN) >= _PLAIN_LIMIT:
+            _PLAIN.clear()
+        _PLAIN[event.value] = value
+    return value
 
 
 def _scalar(event, fail: Callable[[Mark, str], None]) -> Any:
@@ -248,7 +293,7 @@ def _scalar(event, fail: Callable[[Mark, str], None]) -> Any:
         return event.value
     try:
         return construct(yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark))
-    except (ValueError, yaml.YAMLError):
+    except (ValueError, IndexError, KeyError, yaml.YAMLError):  # e.g. `!!float ""`, `!!bool x`
         fail(_mark(event.start_mark), f"cannot read {event.value!r} as {tag.replace(_TAG, '')}")
         return None
 
@@ -305,6 +350,8 @@ def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
         raise BuildError([error(str(content), (1, 1), "content folder not found")])
     site = required("site.yaml")
     registry = required("registry.yaml")
+    semantics, constants, comparisons = (yaml_at(content / name) if (content / name).is_file() else None
+                                         for name in ("semantics.yaml", "constants.yaml", "comparisons.yaml"))
     sources = []
     for file in _listing(content / "sources", problems):
         source_id = file.name.removesuffix(".yaml")
@@ -328,7 +375,7 @@ def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
         problems.extend(found)
         if page is not None:
             pages.append(page)
-    return LoadedContent(content, site, registry, sources, pages, problems)
+    return LoadedContent(content, site, registry, semantics, constants, comparisons, sources, pages, problems)
 
 
 def _listing(folder: Path, problems: list[Problem]) -> list[Path]:
