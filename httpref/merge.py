@@ -245,8 +245,8 @@ def _aliases(phrase: str, meanings: tuple[Meaning, ...], names: tuple[NameUse, .
     for meaning in meanings:
         for former in meaning.former_phrases:
             add(former.phrase, documents=(former,))
-        for other in meaning.also_known_as:
-            add(other, documents=(FormerPhrase(other, meaning.origin, meaning.url),))
+        for other in meaning.also_known_as:  # credited to its own user, not to the meaning's origin
+            add(other.phrase, documents=(other,))
     for use in names:
         add(use.name, sources=use.sources)
     return tuple(aliases.values())

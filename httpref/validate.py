@@ -82,7 +82,10 @@ class Meaning:
     registered: bool
     notes: str
     former_phrases: tuple[FormerPhrase, ...]
-    also_known_as: tuple[str, ...]
+    also_known_as: tuple[FormerPhrase, ...]  # (name, used_by, url): each name credited to its own user
+    url_label: str | None = None  # what `url` is when there is no spec: "documentation", "source code", ...
+    registration: str | None = None  # permanent | temporary
+    expires: str | None = None  # the date IANA lists a temporary registration to expire, 'YYYY-MM-DD'
 
 
 @dataclass(frozen=True)
@@ -115,10 +118,13 @@ ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "descrip
 ERRATUM_FIELDS: Fields = {"code": ("code", False), "note": ("text", True)}
 MEANING_FIELDS: Fields = {
     "code": ("code", True), "phrase": ("text", True), "spec": ("text?", True), "section": ("text?", True),
-    "url": ("url?", True), "status": ("text", True), "origin": ("text", True), "registered": ("bool", True),
-    "registration": ("text", False), "iana_ref": ("text", False), "notes": ("text", False),
+    "url": ("url?", True), "url_label": ("text", False), "status": ("text", True), "origin": ("text", True),
+    "registered": ("bool", True), "registration": ("text", False), "expires": ("text", False),
+    "iana_ref": ("text", False), "notes": ("text", False),
     "former_phrases": ("list", False), "also_known_as": ("list", False), "class": ("text", True),
 }
+ALIAS_FIELDS: Fields = {"name": ("text", True), "used_by": ("text", True), "url": ("url", False)}
+REGISTRATIONS = ("permanent", "temporary")
 FORMER_FIELDS: Fields = {"phrase": ("text", True), "source": ("text", True), "url": ("url", False)}
 PAGE_FIELDS: Fields = {"title": ("text", True), "description": ("text", True), "sitemap": ("bool", False)}
 
@@ -307,21 +313,40 @@ def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, 
             FormerPhrase(f["phrase"], f["source"], f.get("url"))
             for _, f in check.items(fields, path, "former_phrases", FORMER_FIELDS, "a former phrase")
         )
-        aliases = fields.get("also_known_as") or []
-        for alias_index, alias in enumerate(aliases):
-            problem = kind_problem("text", alias)
-            if problem:
-                check.fail(doc.mark(path + ("also_known_as", alias_index)), f"an also_known_as name {problem}")
+        aliases = tuple(
+            FormerPhrase(a["name"], a["used_by"], a.get("url"))
+            for _, a in check.items(fields, path, "also_known_as", ALIAS_FIELDS, "an also_known_as name")
+        )
+        _check_link_and_registration(check, path, fields)
         meanings.append(Meaning(
             code, fields["phrase"], _text(fields["spec"]), _text(fields["section"]), fields["url"],
             fields["status"], fields["origin"], fields["registered"], fields.get("notes", ""),
-            former, tuple(str(a) for a in aliases),
+            former, aliases, fields.get("url_label"), fields.get("registration"), fields.get("expires"),
         ))
     return tuple(meanings) if check.ok else ()
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _check_link_and_registration(check: Checker, path: KeyPath, fields: dict) -> None:
+    """A link with no spec says what it is; `expires` belongs to a temporary registration and is a date."""
+    mark = check.doc.mark
+    if fields["url"] is not None and fields["spec"] is None and "url_label" not in fields:
+        check.fail(mark(path + ("url",)), "a url with no spec needs url_label: what the link is "
+                   "(documentation, source code, ...)")
+    registration = fields.get("registration")
+    if registration is not None and registration not in REGISTRATIONS:
+        check.fail(mark(path + ("registration",)), f"registration '{registration}' is not one of: "
+                   + ", ".join(REGISTRATIONS))
+    if "expires" in fields:
+        if registration != "temporary":
+            check.fail(mark(path + ("expires",)), "expires is only for a temporary registration")
+        date = fields["expires"]
+        if not (len(date) == 10 and date[4] == date[7] == "-" and (date[:4] + date[5:7] + date[8:]).isdigit()):
+            check.fail(mark(path + ("expires",)), f"expires must be a date written 'YYYY-MM-DD', "
+                       f"not '{fields['expires']}'")
 
 
 def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> Source | None:

@@ -147,7 +147,7 @@ def hostile_text() -> dict[str, str]:
     meaning = yaml.safe_load((HOSTILE / "registry.yaml").read_text())[2]
     return {
         "site title": site["title"], "site description": site["description"], "source title": source["title"],
-        "name": source["entries"][1]["name"], "phrase": meaning["phrase"], "aka": meaning["also_known_as"][0],
+        "name": source["entries"][1]["name"], "phrase": meaning["phrase"], "aka": meaning["also_known_as"][0]["name"],
     }
 
 

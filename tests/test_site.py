@@ -130,7 +130,7 @@ def words(text: str) -> list[str]:
 def test_the_site_has_a_page_per_code_class_and_source_plus_home_and_404(site_dir, reference):
     code_pages = sorted(int(d.name) for d in site_dir.iterdir() if d.name.isdigit() and (d / "index.html").is_file())
     assert code_pages == [code.number for code in reference.codes]
-    assert len(code_pages) == 81
+    assert len(code_pages) == 82
     assert sorted(d.parent.name for d in site_dir.glob("[1-5]xx/index.html")) == ["1xx", "2xx", "3xx", "4xx", "5xx"]
     source_pages = sorted(p.parent.name for p in (site_dir / "sources").glob("*/index.html"))
     assert source_pages == ["api-design", "cat-codes", "code-table", "compsci-note", "response-codes"]
