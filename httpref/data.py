@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from .cache import Memo
+from .facts import Citation, Semantics
 from .merge import Code, Reference
 from .pages import BUNDLE, Links, Options, PageSpec, plain_text, site_path, target_of
 
@@ -66,11 +67,29 @@ def _code_json(code: Code, page_url: str) -> dict:
              "spec_url": m.url, "registered": m.registered}
             for m in code.meanings
         ],
+        **_facts_json(code.semantics),
+        "constants": [{"library": c.library, "names": list(c.names), "source": c.source_url} for c in code.constants],
         "aliases": [
             {"name": a.name, "sources": [s.id for s in a.sources], "documents": [d.source for d in a.documents]}
             for a in code.aliases
         ],
         "sources": [{"id": q.source.id, "name": q.name, "description": q.description} for q in code.quotes],
+    }
+
+
+def _facts_json(facts: Semantics | None) -> dict:
+    """What the defining spec requires of the response: the same keys for every code, null where it says nothing."""
+    def cited(citation: Citation) -> dict:
+        return {"spec": citation.spec, "section": citation.section, "url": citation.url, "excerpt": citation.excerpt}
+
+    if facts is None:
+        return {"headers": [], "cacheable": None, "redirect": None, "no_content": None}
+    return {
+        "headers": [{"field": rule.field, "requirement": rule.requirement, **cited(rule.cited)} for rule in facts.headers],
+        "cacheable": facts.cacheable and {"value": facts.cacheable.value, **cited(facts.cacheable.cited)},
+        "redirect": facts.redirect and {"permanent": facts.redirect.permanent, "method": facts.redirect.method,
+                                        **cited(facts.redirect.cited)},
+        "no_content": facts.no_content and cited(facts.no_content),
     }
 
 
@@ -84,6 +103,7 @@ def _search_record(code: Code) -> bytes:
         "c": code.number, "p": code.phrase, "s": code.status,
         "o": ", ".join(dict.fromkeys(m.origin for m in code.meanings)),
         "a": [alias.name for alias in code.aliases] + [m.phrase for m in code.meanings[1:]],
+        "k": [name for constant in code.constants for name in constant.names],
         "t": " ".join(words.split()),
     }
     # ensure_ascii keeps U+2028 and friends out of the script source.

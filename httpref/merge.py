@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
+from .facts import Library, Semantics
 from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
 
 # Class headings as the reference note words them, so the home page keeps its anchors.
@@ -27,6 +28,7 @@ class SourceRef:
 
     id: str
     title: str
+    label: str
     url: str | None
 
 
@@ -74,6 +76,38 @@ class CodeSummary:
 
 
 @dataclass(frozen=True)
+class Constant:
+    """A code's names in one standard library, as a developer writes them."""
+
+    library: str  # "Go net/http"
+    source_url: str  # the library's source file, at the version the names were read from
+    names: tuple[str, ...]  # "http.StatusRequestEntityTooLarge"
+
+
+@dataclass(frozen=True)
+class ComparisonRef:
+    slug: str
+    title: str
+    question: str
+
+
+@dataclass(frozen=True)
+class ComparisonPage:
+    """A "which one?" page: one row per code, a column per fact."""
+
+    ref: ComparisonRef
+    codes: tuple[Code, ...]
+
+    @property
+    def has_redirects(self) -> bool:  # a column is shown when any row has its fact
+        return any(code.semantics and code.semantics.redirect for code in self.codes)
+
+    @property
+    def has_no_content(self) -> bool:
+        return any(code.semantics and code.semantics.no_content for code in self.codes)
+
+
+@dataclass(frozen=True)
 class Code:
     number: int
     class_key: str
@@ -87,6 +121,9 @@ class Code:
     errata: tuple[tuple[SourceRef, Erratum], ...]
     ref: CodeRef
     summary: CodeSummary
+    semantics: Semantics | None  # what the defining spec requires of the response
+    constants: tuple[Constant, ...]  # its names in standard libraries
+    comparisons: tuple[ComparisonRef, ...]  # the "which one?" pages it is compared on
 
     @property
     def sources_disagree(self) -> bool:
@@ -142,6 +179,7 @@ class Reference:
     sources: tuple[SourcePage, ...]
     pages: tuple[Page, ...]
     names: tuple[NameRoute, ...]
+    comparisons: tuple[ComparisonPage, ...]
 
 
 @functools.lru_cache(maxsize=None)  # every page's names and headings, every build: a few thousand strings
@@ -181,12 +219,29 @@ def merge(content: Content, memo: Memo | None = None) -> Reference:
             if erratum.code is not None:
                 errata_by_code.setdefault(erratum.code, []).append((refs[source.id], erratum))
     all_refs = tuple(refs.values())
+    semantics = {facts.code: facts for facts in content.semantics}
+    constants = _constants_by_code(content.libraries)
+    compared: dict[int, list[ComparisonRef]] = {}
+    for comparison in content.comparisons:
+        for number in comparison.codes:
+            compared.setdefault(number, []).append(ComparisonRef(comparison.slug, comparison.title,
+                                                                 comparison.question))
+    # Lists summarise a code in the words of the source that covers the most codes, so they read in one
+    # voice; where it lacks a code, the next most complete source speaks (the About page says so).
+    ranking = tuple(source.id for source in sorted(content.sources, key=lambda s: (-len(s.entries), s.id)))
     codes = []
     for number in sorted(meanings_by_code.keys() | quotes_by_code.keys()):
         inputs = (tuple(meanings_by_code.get(number, ())), tuple(quotes_by_code.get(number, ())), all_refs,
-                  tuple(errata_by_code.get(number, ())))
+                  tuple(errata_by_code.get(number, ())), ranking, semantics.get(number),
+                  constants.get(number, ()), tuple(compared.get(number, ())))
         codes.append(memo.get(("code", number), inputs, lambda: _merge_code(number, *inputs)))
     codes = tuple(codes)
+    by_number = {code.number: code for code in codes}
+    comparisons = tuple(
+        ComparisonPage(ComparisonRef(comparison.slug, comparison.title, comparison.question),
+                       tuple(by_number[number] for number in comparison.codes))
+        for comparison in content.comparisons
+    )
     classes = tuple(_status_class(key, codes, content.sources, refs) for key in CLASS_KEYS)
     code_refs = tuple(code.ref for code in codes)
     sources = tuple(
@@ -195,28 +250,40 @@ def merge(content: Content, memo: Memo | None = None) -> Reference:
         for source in content.sources
     )
     taken = {page.slug for page in content.pages}
-    return Reference(content.site, codes, classes, sources, content.pages, _name_routes(codes, taken))
+    return Reference(content.site, codes, classes, sources, content.pages, _name_routes(codes, taken), comparisons)
+
+
+def _constants_by_code(libraries: tuple[Library, ...]) -> dict[int, tuple[Constant, ...]]:
+    found: dict[int, list[Constant]] = {}
+    for library in libraries:
+        for number, names in library.names:
+            spelled = tuple(library.format.replace("{name}", name) for name in names)
+            found.setdefault(number, []).append(Constant(library.name, library.source_url, spelled))
+    return {number: tuple(constants) for number, constants in found.items()}
 
 
 def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:
     """How pages attribute `source`, and its words about each code, in the order of its entries."""
-    ref = SourceRef(source.id, source.title, source.url)
+    ref = SourceRef(source.id, source.title, source.label, source.url)
     return ref, tuple(Quote(ref, entry.name, entry.description) for entry in source.entries)
 
 
 def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote, ...],
-                all_refs: tuple[SourceRef, ...], errata: tuple[tuple[SourceRef, Erratum], ...]) -> Code:
+                all_refs: tuple[SourceRef, ...], errata: tuple[tuple[SourceRef, Erratum], ...],
+                ranking: tuple[str, ...], semantics: Semantics | None, constants: tuple[Constant, ...],
+                comparisons: tuple[ComparisonRef, ...]) -> Code:
     names = _names_in_use(quotes)
     phrase = meanings[0].phrase if meanings else max(names, key=lambda use: len(use.sources)).name
     status = meanings[0].status if meanings else "unofficial"
     origin = meanings[0].origin if meanings else "unknown"
     quoted = {quote.source.id for quote in quotes}
-    summary = CodeSummary(number, phrase, status, origin, _summary(quotes, meanings))
+    summary = CodeSummary(number, phrase, status, origin, _summary(quotes, meanings, ranking))
     return Code(
         number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status, meanings=meanings,
         aliases=_aliases(phrase, meanings, names), quotes=quotes, names=names,
         omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
-        ref=CodeRef(number, phrase), summary=summary,
+        ref=CodeRef(number, phrase), summary=summary, semantics=semantics, constants=constants,
+        comparisons=comparisons,
     )
 
 
@@ -252,10 +319,12 @@ def _aliases(phrase: str, meanings: tuple[Meaning, ...], names: tuple[NameUse, .
     return tuple(aliases.values())
 
 
-def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...]) -> str:
-    """The first sentence of the first source's words, for lists; registry notes when no source speaks."""
+def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...], ranking: tuple[str, ...]) -> str:
+    """The first sentence of the highest-ranked source's words, for lists; registry notes when no source speaks."""
     if quotes:
-        text = quotes[0].description.split("\n\n")[0].replace("\n", " ").strip()
+        position = {source_id: index for index, source_id in enumerate(ranking)}
+        speaker = min(quotes, key=lambda quote: position[quote.source.id])
+        text = speaker.description.split("\n\n")[0].replace("\n", " ").strip()
         sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z(`\"“])", text)
         return sentence.group(1) if sentence else text
     meaning = meanings[0]

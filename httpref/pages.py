@@ -98,6 +98,7 @@ def page_specs(reference: Reference) -> list[PageSpec]:
     page_spec = functools.partial(PageSpec, footer=footer)  # every page's footer links the Markdown pages
     specs = [page_spec("index.html", "home.html", site.title, site.description, True, (), (
         ("classes", reference.classes), ("sources", tuple(s.ref for s in reference.sources)),
+        ("comparisons", tuple(comparison.ref for comparison in reference.comparisons)),
     ))]
     codes = reference.codes
     for index, code in enumerate(codes):
@@ -119,6 +120,17 @@ def page_specs(reference: Reference) -> list[PageSpec]:
             f"sources/{source.id}/index.html", "source.html", f"Source: {source.title} ({source.id})",
             f"What the source '{source.title}' says about HTTP status codes: "
             f"{len(page.covers)} codes covered, {len(page.lacks)} not.", True, home, (("source", page),)))
+    if reference.comparisons:
+        specs.append(page_spec("compare/index.html", "compare_index.html", "Which one?",
+                               "HTTP status codes for similar situations, compared on what the specifications "
+                               "say.", True, home, (("comparisons", reference.comparisons),)))
+    for comparison in reference.comparisons:
+        ref = comparison.ref
+        specs.append(page_spec(
+            f"compare/{ref.slug}/index.html", "compare.html", f"{ref.title}: {ref.question}",
+            f"HTTP {', '.join(str(code.number) for code in comparison.codes)} compared: required header fields, "
+            "caching, redirects, and what the sources call each.", True, home + (("Which one?", "compare/"),),
+            (("comparison", comparison),)))
     for page in reference.pages:
         specs.append(page_spec(f"{page.slug}/index.html", "page.html", page.title, page.description,
                                page.sitemap, home, (("body", page.body),)))

@@ -4,14 +4,16 @@ tables, their kinds, and the rules that span fields (a code's class, duplicated 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .cache import Memo
+from .facts import (Comparison, Library, Semantics, validate_comparisons, validate_constants,
+                    validate_semantics)
 from .load import CLASS_KEYS, KeyPath, LoadedContent, PageFile, YamlDoc
-from .problems import BuildError, Mark, Problem, error, sorted_problems, warning
+from .problems import BuildError, Problem, sorted_problems, warning
+from .schema import Checker, Fields, describe, kind_problem
 
 STATUSES = ("standard", "deprecated", "unused", "unofficial")
 T = TypeVar("T")
@@ -51,6 +53,7 @@ class Erratum:
 class Source:
     id: str
     title: str
+    label: str  # how lists and quotations name it: its own short `label`, else its title
     url: str | None
     license: str | None
     note: str
@@ -101,17 +104,18 @@ class Page:
 class Content:
     site: Site
     meanings: tuple[Meaning, ...]
+    semantics: tuple[Semantics, ...]
+    libraries: tuple[Library, ...]
+    comparisons: tuple[Comparison, ...]
     sources: tuple[Source, ...]
     pages: tuple[Page, ...]
     warnings: tuple[Problem, ...]
 
 
-# Field kinds: text (non-empty string), text? (string or null), url, url?, code, bool, list, map.
-Fields = dict[str, tuple[str, bool]]
 SITE_FIELDS: Fields = {"title": ("text", True), "description": ("text", True), "base_url": ("url", False)}
 SOURCE_FIELDS: Fields = {
-    "title": ("text", True), "url": ("url", False), "license": ("text", False), "note": ("text", False),
-    "categories": ("map", False), "entries": ("list", True), "errata": ("list", False),
+    "title": ("text", True), "label": ("text", False), "url": ("url", False), "license": ("text", False),
+    "note": ("text", False), "categories": ("map", False), "entries": ("list", True), "errata": ("list", False),
 }
 CATEGORY_FIELDS: Fields = {"heading": ("text", True), "description": ("text", False)}
 ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "description": ("text", True)}
@@ -127,99 +131,6 @@ ALIAS_FIELDS: Fields = {"name": ("text", True), "used_by": ("text", True), "url"
 REGISTRATIONS = ("permanent", "temporary")
 FORMER_FIELDS: Fields = {"phrase": ("text", True), "source": ("text", True), "url": ("url", False)}
 PAGE_FIELDS: Fields = {"title": ("text", True), "description": ("text", True), "sitemap": ("bool", False)}
-
-
-def describe(value: Any) -> str:
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return f"the boolean {str(value).lower()}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, (int, float)):
-        return f"the number {value}"
-    return "a list" if isinstance(value, list) else "a mapping"
-
-
-def kind_problem(kind: str, value: Any) -> str | None:
-    """Why `value` is not of field kind `kind`, or None when it is."""
-    if kind.endswith("?"):
-        if value is None:
-            return None
-        kind = kind[:-1]
-    if kind == "code":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return None if 100 <= value <= 599 else f"must be from 100 to 599, not {value}"
-        hint = " (remove the quotes)" if isinstance(value, str) and value.strip().isdigit() else ""
-        return f"must be a whole number from 100 to 599, not {describe(value)}{hint}"
-    if kind == "text":
-        if isinstance(value, str) and value.strip():
-            return None
-        return "must not be empty" if isinstance(value, str) else f"must be text, not {describe(value)}"
-    if kind == "url":
-        if isinstance(value, str) and re.match(r"https?://[^\s/$.?#][^\s]*\Z", value):
-            return None
-        return f"must be an http:// or https:// address, not {describe(value)}"
-    expected = {"bool": bool, "list": list, "map": dict}[kind]
-    if isinstance(value, expected):
-        return None
-    return f"must be {'true or false' if kind == 'bool' else 'a ' + ('list' if kind == 'list' else 'mapping')}, " \
-           f"not {describe(value)}"
-
-
-class Checker:
-    """Checks one YAML document against field tables, collecting every problem."""
-
-    def __init__(self, doc: YamlDoc, problems: list[Problem]):
-        self.doc = doc
-        self.problems = problems
-        self.ok = True
-
-    def fail(self, mark: Mark, message: str) -> None:
-        self.ok = False
-        self.problems.append(error(self.doc.path, mark, message))
-
-    def warn(self, mark: Mark, message: str) -> None:
-        self.problems.append(warning(self.doc.path, mark, message))
-
-    def mapping(self, value: Any, path: KeyPath, fields: Fields, what: str) -> dict | None:
-        """`value` as a mapping whose keys and types match `fields`, or None."""
-        if not isinstance(value, dict):
-            self.fail(self.doc.mark(path), f"{what} must be a mapping with {_key_list(fields)}, "
-                      f"not {describe(value)}")
-            return None
-        ok = True
-        for key in value:
-            if key not in fields:
-                ok = False
-                close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
-                hint = f"did you mean '{close[0]}'?" if close else f"expected {_key_list(fields)}"
-                self.fail(self.doc.key_mark(path + (key,)), f"unknown key '{key}' in {what}; {hint}")
-        for key, (kind, required) in fields.items():
-            if key not in value:
-                if required:
-                    ok = False
-                    self.fail(self.doc.mark(path), f"{what} is missing required key '{key}'")
-                continue
-            problem = kind_problem(kind, value[key])
-            if problem:
-                ok = False
-                self.fail(self.doc.mark(path + (key,)), f"'{key}' {problem}")
-        return value if ok else None
-
-    def items(self, value: dict, path: KeyPath, key: str, fields: Fields, what: str) -> list[tuple[KeyPath, dict]]:
-        """The checked mappings of the list under `key` (absent: none)."""
-        checked = []
-        for index, item in enumerate(value.get(key) or []):
-            item_path = path + (key, index)
-            mapping = self.mapping(item, item_path, fields, what)
-            if mapping is not None:
-                checked.append((item_path, mapping))
-        return checked
-
-
-def _key_list(fields: Fields) -> str:
-    return "keys " + ", ".join(fields)
 
 
 def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
@@ -247,14 +158,24 @@ def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
         page for file in loaded.pages
         if (page := checked(("page", file.slug), (file,), lambda out: _validate_page(file, out))) is not None
     )
+    specs: dict[int, set[str]] = {}
+    for meaning in meanings:
+        specs.setdefault(meaning.code, set()).update([meaning.spec] if meaning.spec else [])
+    semantics = checked("semantics", (loaded.semantics, meanings), lambda out: validate_semantics(
+        loaded.semantics, specs, out)) if loaded.semantics and meanings else ()
+    libraries = checked("constants", (loaded.constants,), lambda out: validate_constants(
+        loaded.constants, out)) if loaded.constants else ()
+    registered = frozenset(meaning.code for meaning in meanings)
+    comparisons = checked("comparisons", (loaded.comparisons, registered), lambda out: validate_comparisons(
+        loaded.comparisons, registered, out)) if loaded.comparisons else ()
     if meanings:
-        registered = frozenset(meaning.code for meaning in meanings)
         for source_id, doc in loaded.sources:
             checked(("registered", source_id), (doc, registered), lambda out: _unregistered(doc, registered, out))
     errors = [p for p in problems if p.severity == "error"]
     if errors or site is None:
         raise BuildError(sorted_problems(problems))
-    return Content(site, meanings, sources, pages, tuple(p for p in problems if p.severity == "warning"))
+    return Content(site, meanings, semantics, libraries, comparisons, sources, pages,
+                   tuple(p for p in problems if p.severity == "warning"))
 
 
 def _with_problems(check: Callable[[list[Problem]], T]) -> tuple[T, tuple[Problem, ...]]:
@@ -389,7 +310,7 @@ def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> S
     )
     if not check.ok:
         return None
-    return Source(source_id, fields["title"], fields.get("url"), fields.get("license"), fields.get("note", ""),
+    return Source(source_id, fields["title"], fields.get("label", fields["title"]), fields.get("url"), fields.get("license"), fields.get("note", ""),
                   tuple(sorted(categories)), tuple(entry for _, entry in entries.values()), errata)
 
 

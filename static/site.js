@@ -100,9 +100,11 @@
     if (phrase.indexOf(query) >= 0) return 700;
     var aliases = record.a.join(" | ").toLowerCase();
     if (aliases.indexOf(query) >= 0) return 600;
+    var constants = record.k.join(" | ").toLowerCase();
+    if (constants.indexOf(query) >= 0) return 550;
     var origin = record.o.toLowerCase();
     if (origin.indexOf(query) >= 0) return 500;
-    var haystack = [number, phrase, aliases, origin, record.t.toLowerCase()].join(" ");
+    var haystack = [number, phrase, aliases, constants, origin, record.t.toLowerCase()].join(" ");
     for (var i = 0; i < terms.length; i++) if (haystack.indexOf(terms[i]) < 0) return 0;
     return 100;
   }
@@ -110,6 +112,8 @@
   function hint(record, query) {
     var alias = record.a.filter(function (a) { return a.toLowerCase().indexOf(query) >= 0; })[0];
     if (alias) return "also “" + alias + "”";
+    var constant = record.k.filter(function (k) { return k.toLowerCase().indexOf(query) >= 0; })[0];
+    if (constant) return constant;
     if (record.o && record.o.toLowerCase().indexOf(query) >= 0) return "from " + record.o;
     return record.s;
   }

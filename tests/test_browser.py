@@ -54,6 +54,16 @@ def test_search_finds_a_code_by_its_words(home: Page, query: str, code: int):
     assert search(home, query)[0] == code
 
 
+@pytest.mark.parametrize("query, code", [
+    ("StatusTooManyRequests", 429),  # Go
+    ("PAYLOAD_TOO_LARGE", 413),      # Rust
+    ("HTTP_ENTITY_TOO_LARGE", 413),  # Java
+])
+def test_search_finds_a_code_by_its_constant(home: Page, query: str, code: int):
+    assert search(home, query)[0] == code
+    expect(home.locator("#search-results [role=option] .hint").first).to_contain_text(query)
+
+
 def test_search_finds_codes_by_origin(home: Page):
     numbers = search(home, "nginx")
     assert numbers[0] in NGINX_CODES

@@ -132,8 +132,8 @@ def test_check_on_the_committed_content_passes_without_errors():
 
 
 def source(source_id: str, *entries: tuple[int, str]) -> Source:
-    return Source(source_id, source_id.title(), None, None, "", (),
-                        tuple(Entry(number, name, f"{source_id} on {number}.") for number, name in entries), ())
+    return Source(source_id, source_id.title(), source_id.title(), None, None, "", (),
+                  tuple(Entry(number, name, f"{source_id} on {number}.") for number, name in entries), ())
 
 
 def meaning(number: int, phrase: str, *former: str) -> Meaning:
@@ -142,7 +142,7 @@ def meaning(number: int, phrase: str, *former: str) -> Meaning:
 
 
 def merged(meanings: tuple[Meaning, ...], *sources: Source) -> dict[int, Code]:
-    content = Content(Site("T", "D", None), meanings, sources, (), ())
+    content = Content(Site("T", "D", None), meanings, (), (), (), sources, (), ())
     return {code.number: code for code in merge(content).codes}
 
 

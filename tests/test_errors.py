@@ -70,6 +70,11 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
     "class-key-6xx": [("sources/sample.yaml", 5, 3, "error", "class key '6xx' is not one of 1xx, 2xx, 3xx, 4xx, 5xx")],
     "registry-class-contradicts-code": [("registry.yaml", 18, 10, "error", "class '5xx' contradicts code 404")],
     "registry-code-out-of-range": [("registry.yaml", 10, 9, "error", "'code' must be from 100 to 599, not 650")],
+    "semantics-wrong-spec": [("semantics.yaml", 4, 11, "error",
+                              "'RFC 6585' is not a spec the registry names for 404 (RFC 9110)")],
+    "semantics-excerpt-lacks-requirement": [("semantics.yaml", 7, 14, "error", "the excerpt does not say MUST")],
+    "constants-bad-commit": [("constants.yaml", 6, 11, "error", "commit 'main' is not 40 hexadecimal digits")],
+    "comparison-unknown-code": [("comparisons.yaml", 4, 16, "error", "code 410 is not in the registry")],
     "three-errors": [
         ("site.yaml", 1, 1, "error", "site.yaml is missing required key 'description'"),
         ("sources/sample.yaml", 2, 6, "error", "'url' must be an http:// or https:// address"),

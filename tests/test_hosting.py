@@ -29,7 +29,8 @@ from httpref.render import Renderer
 BASE_URL = "https://example.org/http/"
 PREFIX = "/http/"  # the sub-path the based build is served at, as BASE_URL says
 UNLISTED = "unlisted"  # a page added to a copy of the content with `sitemap: false`
-JSON_KEYS = ["code", "phrase", "class", "status", "url", "meanings", "aliases", "sources"]
+JSON_KEYS = ["code", "phrase", "class", "status", "url", "meanings", "headers", "cacheable", "redirect",
+             "no_content", "constants", "aliases", "sources"]
 
 
 class Head(HTMLParser):
@@ -130,9 +131,10 @@ def plain_build(tmp_path_factory) -> tuple[Path, str]:
 
 
 def expected_listed_targets(reference: Reference) -> set[str]:
-    """Every page a search engine should know: home, codes, classes, sources and listed pages."""
+    """Every page a search engine should know: home, codes, classes, sources, comparisons and listed pages."""
     return ({""} | {f"{c.number}/" for c in reference.codes} | {f"{c.key}/" for c in reference.classes}
             | {f"sources/{s.source.id}/" for s in reference.sources}
+            | {"compare/"} | {f"compare/{c.ref.slug}/" for c in reference.comparisons}
             | {f"{p.slug}/" for p in reference.pages if p.sitemap})
 
 
@@ -362,6 +364,8 @@ def test_the_contract_covers_every_code_class_and_source(reference):
                    f"/api/{code.number}.json"]
     wanted += [f"/sources/{page.source.id}/" for page in reference.sources]
     wanted += [f"/{page.slug}/" for page in reference.pages if page.sitemap]
+    wanted += ["/compare/", "/#which-one"] + [f"/compare/{page.ref.slug}/" for page in reference.comparisons]
+    wanted += [f"/compare/{page.ref.slug}/#{code.number}" for page in reference.comparisons for code in page.codes]
     missing = [url for url in wanted if url not in listed]
     assert missing == [], "add these lines to tests/url_contract.txt:\n" + "\n".join(missing)
 

@@ -272,9 +272,10 @@ def test_markdown_in_descriptions_renders_code_emphasis_paragraphs_and_quotes(pa
 
 def test_markdown_pages_render_lists_links_and_headings(pages):
     about = pages["about/index.html"].find("article")
-    assert len(about.find("ul").find_all("li")) == 6
-    assert "../#sources" in about.hrefs()
-    assert [e.text() for e in about.find_all("em")] == ["errata"]
+    assert len(about.find("ul").find_all("li")) == 7
+    assert "../#sources" in about.hrefs() and "../compare/" in about.hrefs()
+    assert [e.text() for e in about.find_all("em")] == ["errata", "For developers", "The specification’s words",
+                                                         "In code"]
     assert about.find("h2", id="how-a-page-is-merged")
 
 

@@ -1,0 +1,252 @@
+"""The facts a developer acts on, as typed records: takes `content/semantics.yaml` (what the defining
+specification requires of a response with each code, each fact with its section and verbatim words) and
+`content/constants.yaml` (each code's name in standard libraries, with the source file read) and
+`content/comparisons.yaml` ("which one?" pages), returns `Semantics` per code, `Library` and `Comparison`
+records, recording every problem found."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .load import SAFE_ID, KeyPath, YamlDoc
+from .problems import Problem
+from .schema import Checker, Fields, kind_problem
+
+REQUIREMENTS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY")
+# How a client may treat the request method when it follows the redirect, in a reader's words.
+METHODS = {
+    "kept": "method kept (a POST stays a POST)",
+    "may-change": "method may change (a POST may become a GET)",
+    "changed-to-get": "changed to GET (or HEAD)",
+}
+SPEC = re.compile(r"RFC (\d{3,5})\Z")
+SECTION = re.compile(r"\d+(\.\d+)*\Z")
+COMMIT = re.compile(r"[0-9a-f]{40}\Z")
+
+CITED: Fields = {"spec": ("text", True), "section": ("text", True), "excerpt": ("text", True)}
+SEMANTICS_FIELDS: Fields = {"code": ("code", True), "headers": ("list", False), "cacheable": ("map", False),
+                            "redirect": ("map", False), "no_content": ("map", False)}
+HEADER_FIELDS: Fields = {"field": ("text", True), "requirement": ("text", True), **CITED}
+CACHEABLE_FIELDS: Fields = {"value": ("bool", True), **CITED}
+REDIRECT_FIELDS: Fields = {"permanent": ("bool?", True), "method": ("text", True), **CITED}
+COMPARISON_FIELDS: Fields = {"slug": ("text", True), "title": ("text", True), "question": ("text", True),
+                             "codes": ("list", True)}
+CONSTANTS_FIELDS: Fields = {"libraries": ("list", True)}
+LIBRARY_FIELDS: Fields = {
+    "id": ("text", True), "name": ("text", True), "repo": ("text", True), "path": ("text", True),
+    "commit": ("text?", True), "version": ("text", False), "sha256": ("text", False), "format": ("text", True),
+    "note": ("text", False), "codes": ("map", True),
+}
+
+
+@dataclass(frozen=True)
+class Citation:
+    """Where a specification states a fact, and its words."""
+
+    spec: str  # "RFC 9110"
+    section: str  # "15.5.6"
+    excerpt: str
+
+    @property
+    def url(self) -> str:
+        return f"https://www.rfc-editor.org/rfc/rfc{SPEC.match(self.spec).group(1)}#section-{self.section}"
+
+
+@dataclass(frozen=True)
+class HeaderRule:
+    """A header field the specification ties to a code, and how strongly it words it."""
+
+    field: str
+    requirement: str  # one of REQUIREMENTS
+    cited: Citation
+
+
+@dataclass(frozen=True)
+class Cacheable:
+    value: bool  # heuristically cacheable by default
+    cited: Citation
+
+
+@dataclass(frozen=True)
+class Redirect:
+    permanent: bool | None  # None: the definition says neither (303)
+    method: str  # one of METHODS
+    cited: Citation
+
+    @property
+    def method_words(self) -> str:
+        return METHODS[self.method]
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """What the defining specification says a response with `code` requires or allows."""
+
+    code: int
+    headers: tuple[HeaderRule, ...]
+    cacheable: Cacheable | None
+    redirect: Redirect | None
+    no_content: Citation | None  # the specification says such a response never has content
+
+    @property
+    def citations(self) -> tuple[Citation, ...]:
+        """Every passage these facts rest on, once each, in the order the page states them."""
+        cited = [rule.cited for rule in self.headers] + [fact.cited for fact in (self.cacheable, self.redirect) if fact]
+        return tuple(dict.fromkeys(cited + ([self.no_content] if self.no_content else [])))
+
+
+@dataclass(frozen=True)
+class Library:
+    """A standard library's names for status codes, and the source file they were read from."""
+
+    id: str
+    name: str
+    repo: str
+    path: str
+    commit: str | None  # None: read from a released version's file (`version`) instead
+    version: str | None
+    format: str  # how a developer writes a name: "http.{name}"
+    names: tuple[tuple[int, tuple[str, ...]], ...]  # code -> names, in source order
+
+    @property
+    def source_url(self) -> str:
+        revision = self.commit or f"v{self.version}"
+        return f"https://github.com/{self.repo}/blob/{revision}/{self.path}"
+
+
+def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[Problem]) -> tuple[Semantics, ...]:
+    """Typed facts per code; `specs` holds each registered code's defining specs, one of which each fact cites."""
+    check = Checker(doc, problems)
+    if not isinstance(doc.value, list):
+        check.fail(doc.mark(()), "semantics.yaml must be a list of codes")
+        return ()
+    facts: dict[int, Semantics] = {}
+    for index, item in enumerate(doc.value):
+        path = (index,)
+        fields = check.mapping(item, path, SEMANTICS_FIELDS, f"semantics entry {index + 1}")
+        if fields is None:
+            continue
+        code = fields["code"]
+        if code in facts:
+            check.fail(doc.mark(path + ("code",)), f"code {code} is listed twice")
+        if code not in specs:
+            check.fail(doc.mark(path + ("code",)), f"code {code} is not in the registry: facts need its defining spec")
+            continue
+        cite = _Citer(check, specs[code], code)
+        headers = tuple(
+            HeaderRule(rule["field"], rule["requirement"], cited)
+            for rule_path, rule in check.items(fields, path, "headers", HEADER_FIELDS, "a header rule")
+            if (cited := cite(rule, rule_path, rule["requirement"])) is not None
+        )
+        cacheable = redirect = no_content = None
+        if "cacheable" in fields and (found := check.mapping(fields["cacheable"], path + ("cacheable",),
+                                                             CACHEABLE_FIELDS, "cacheable")):
+            cited = cite(found, path + ("cacheable",))
+            cacheable = Cacheable(found["value"], cited) if cited else None
+        if "redirect" in fields and (found := check.mapping(fields["redirect"], path + ("redirect",),
+                                                            REDIRECT_FIELDS, "redirect")):
+            if found["method"] not in METHODS:
+                check.fail(doc.mark(path + ("redirect", "method")), f"method '{found['method']}' is not one of: "
+                           + ", ".join(METHODS))
+            cited = cite(found, path + ("redirect",))
+            redirect = Redirect(found["permanent"], found["method"], cited) if cited else None
+        if "no_content" in fields and (found := check.mapping(fields["no_content"], path + ("no_content",),
+                                                              CITED, "no_content")):
+            no_content = cite(found, path + ("no_content",))
+        facts[code] = Semantics(code, headers, cacheable, redirect, no_content)
+    return tuple(facts[code] for code in sorted(facts)) if check.ok else ()
+
+
+class _Citer:
+    """Checks a fact's citation: the code's own spec, a section number, and words that carry its keyword."""
+
+    def __init__(self, check: Checker, specs: set[str], code: int):
+        self.check, self.specs, self.code = check, specs, code
+
+    def __call__(self, fields: dict, path: KeyPath, keyword: str | None = None) -> Citation | None:
+        mark = self.check.doc.mark
+        ok = True
+        if not SPEC.match(fields["spec"]):
+            ok = False
+            self.check.fail(mark(path + ("spec",)), f"spec '{fields['spec']}' is not an RFC like 'RFC 9110'")
+        elif fields["spec"] not in self.specs:
+            ok = False
+            self.check.fail(mark(path + ("spec",)), f"'{fields['spec']}' is not a spec the registry names for "
+                            f"{self.code} ({', '.join(sorted(self.specs)) or 'none'}): cite the defining document")
+        section = str(fields["section"])
+        if not SECTION.match(section):
+            ok = False
+            self.check.fail(mark(path + ("section",)), f"section '{section}' is not a section number like 15.5.6")
+        if keyword is not None:
+            if keyword not in REQUIREMENTS:
+                ok = False
+                self.check.fail(mark(path + ("requirement",)), f"requirement '{keyword}' is not one of: "
+                                + ", ".join(REQUIREMENTS))
+            elif keyword not in fields["excerpt"]:
+                ok = False
+                self.check.fail(mark(path + ("excerpt",)), f"the excerpt does not say {keyword}: quote the "
+                                "sentence that states the requirement")
+        return Citation(fields["spec"], section, " ".join(fields["excerpt"].split())) if ok else None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A "which one?" page: codes for similar situations, compared on their facts."""
+
+    slug: str
+    title: str
+    question: str
+    codes: tuple[int, ...]
+
+
+def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> tuple[Comparison, ...]:
+    check = Checker(doc, problems)
+    if not isinstance(doc.value, list):
+        check.fail(doc.mark(()), "comparisons.yaml must be a list of comparisons")
+        return ()
+    comparisons: dict[str, Comparison] = {}
+    for index, item in enumerate(doc.value):
+        path = (index,)
+        fields = check.mapping(item, path, COMPARISON_FIELDS, f"comparison {index + 1}")
+        if fields is None:
+            continue
+        slug = fields["slug"]
+        if not SAFE_ID.match(slug) or slug in comparisons:
+            check.fail(doc.mark(path + ("slug",)), f"slug '{slug}' must be unique, in lowercase letters, digits "
+                       "and single hyphens")
+        for code_index, code in enumerate(fields["codes"]):
+            problem = kind_problem("code", code) or (None if code in registered else "is not in the registry")
+            if problem:
+                check.fail(doc.mark(path + ("codes", code_index)), f"code {code} {problem}")
+        comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]))
+    return tuple(comparisons.values()) if check.ok else ()
+
+
+def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, ...]:
+    check = Checker(doc, problems)
+    fields = check.mapping(doc.value, (), CONSTANTS_FIELDS, "constants.yaml")
+    if fields is None:
+        return ()
+    libraries = []
+    for path, found in check.items(fields, (), "libraries", LIBRARY_FIELDS, "a library"):
+        commit = found["commit"]
+        if commit is None and "version" not in found:
+            check.fail(doc.mark(path), "a library read from no commit names the released `version` read")
+        elif commit is not None and not COMMIT.match(commit):
+            check.fail(doc.mark(path + ("commit",)), f"commit '{commit}' is not 40 hexadecimal digits")
+        if "{name}" not in found["format"]:
+            check.fail(doc.mark(path + ("format",)), "format must hold {name}, where each name goes")
+        names = []
+        for key, listed in found["codes"].items():
+            where = path + ("codes", key)
+            problem = kind_problem("code", int(key) if key.isdigit() else key) or \
+                (None if isinstance(listed, list) and listed and not any(kind_problem("text", n) for n in listed)
+                 else "must list one or more names")
+            if problem:
+                check.fail(doc.key_mark(where), f"code {key}: {problem}")
+                continue
+            names.append((int(key), tuple(listed)))
+        libraries.append(Library(found["id"], found["name"], found["repo"], found["path"], commit,
+                                 found.get("version") and str(found["version"]), found["format"],
+                                 tuple(sorted(names))))
+    return tuple(libraries) if check.ok else ()

@@ -1,0 +1,107 @@
+"""The schema's machinery: field tables (key -> kind, required) and `Checker`, which checks one parsed
+YAML document against them and records every problem with its line and column. The tables themselves
+live with the typed records they make (validate.py, facts.py)."""
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from .load import KeyPath, YamlDoc
+from .problems import Mark, Problem, error, warning
+
+# Field kinds: text (non-empty string), text? (string or null), url, url?, code, bool, list, map.
+Fields = dict[str, tuple[str, bool]]
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, str):
+        return f"the string {value!r}"
+    if isinstance(value, (int, float)):
+        return f"the number {value}"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def kind_problem(kind: str, value: Any) -> str | None:
+    """Why `value` is not of field kind `kind`, or None when it is."""
+    if kind.endswith("?"):
+        if value is None:
+            return None
+        kind = kind[:-1]
+    if kind == "code":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return None if 100 <= value <= 599 else f"must be from 100 to 599, not {value}"
+        hint = " (remove the quotes)" if isinstance(value, str) and value.strip().isdigit() else ""
+        return f"must be a whole number from 100 to 599, not {describe(value)}{hint}"
+    if kind == "text":
+        if isinstance(value, str) and value.strip():
+            return None
+        return "must not be empty" if isinstance(value, str) else f"must be text, not {describe(value)}"
+    if kind == "url":
+        if isinstance(value, str) and re.match(r"https?://[^\s/$.?#][^\s]*\Z", value):
+            return None
+        return f"must be an http:// or https:// address, not {describe(value)}"
+    expected = {"bool": bool, "list": list, "map": dict}[kind]
+    if isinstance(value, expected):
+        return None
+    return f"must be {'true or false' if kind == 'bool' else 'a ' + ('list' if kind == 'list' else 'mapping')}, " \
+           f"not {describe(value)}"
+
+
+class Checker:
+    """Checks one YAML document against field tables, collecting every problem."""
+
+    def __init__(self, doc: YamlDoc, problems: list[Problem]):
+        self.doc = doc
+        self.problems = problems
+        self.ok = True
+
+    def fail(self, mark: Mark, message: str) -> None:
+        self.ok = False
+        self.problems.append(error(self.doc.path, mark, message))
+
+    def warn(self, mark: Mark, message: str) -> None:
+        self.problems.append(warning(self.doc.path, mark, message))
+
+    def mapping(self, value: Any, path: KeyPath, fields: Fields, what: str) -> dict | None:
+        """`value` as a mapping whose keys and types match `fields`, or None."""
+        if not isinstance(value, dict):
+            self.fail(self.doc.mark(path), f"{what} must be a mapping with {_key_list(fields)}, "
+                      f"not {describe(value)}")
+            return None
+        ok = True
+        for key in value:
+            if key not in fields:
+                ok = False
+                close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+                hint = f"did you mean '{close[0]}'?" if close else f"expected {_key_list(fields)}"
+                self.fail(self.doc.key_mark(path + (key,)), f"unknown key '{key}' in {what}; {hint}")
+        for key, (kind, required) in fields.items():
+            if key not in value:
+                if required:
+                    ok = False
+                    self.fail(self.doc.mark(path), f"{what} is missing required key '{key}'")
+                continue
+            problem = kind_problem(kind, value[key])
+            if problem:
+                ok = False
+                self.fail(self.doc.mark(path + (key,)), f"'{key}' {problem}")
+        return value if ok else None
+
+    def items(self, value: dict, path: KeyPath, key: str, fields: Fields, what: str) -> list[tuple[KeyPath, dict]]:
+        """The checked mappings of the list under `key` (absent: none)."""
+        checked = []
+        for index, item in enumerate(value.get(key) or []):
+            item_path = path + (key, index)
+            mapping = self.mapping(item, item_path, fields, what)
+            if mapping is not None:
+                checked.append((item_path, mapping))
+        return checked
+
+
+def _key_list(fields: Fields) -> str:
+    return "keys " + ", ".join(fields)
