@@ -117,15 +117,8 @@ class Library:
 def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[Problem]) -> tuple[Semantics, ...]:
     """Typed facts per code; `specs` holds each registered code's defining specs, one of which each fact cites."""
     check = Checker(doc, problems)
-    if not isinstance(doc.value, list):
-        check.fail(doc.mark(()), "semantics.yaml must be a list of codes")
-        return ()
     facts: dict[int, Semantics] = {}
-    for index, item in enumerate(doc.value):
-        path = (index,)
-        fields = check.mapping(item, path, SEMANTICS_FIELDS, f"semantics entry {index + 1}")
-        if fields is None:
-            continue
+    for path, fields in check.listed(SEMANTICS_FIELDS, "semantics.yaml", "semantics entry"):
         code = fields["code"]
         if code in facts:
             check.fail(doc.mark(path + ("code",)), f"code {code} is listed twice")
@@ -201,15 +194,8 @@ class Comparison:
 
 def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> tuple[Comparison, ...]:
     check = Checker(doc, problems)
-    if not isinstance(doc.value, list):
-        check.fail(doc.mark(()), "comparisons.yaml must be a list of comparisons")
-        return ()
     comparisons: dict[str, Comparison] = {}
-    for index, item in enumerate(doc.value):
-        path = (index,)
-        fields = check.mapping(item, path, COMPARISON_FIELDS, f"comparison {index + 1}")
-        if fields is None:
-            continue
+    for path, fields in check.listed(COMPARISON_FIELDS, "comparisons.yaml", "comparison"):
         slug = fields["slug"]
         if not SAFE_ID.match(slug) or slug in comparisons:
             check.fail(doc.mark(path + ("slug",)), f"slug '{slug}' must be unique, in lowercase letters, digits "

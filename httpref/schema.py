@@ -102,6 +102,18 @@ class Checker:
                 checked.append((item_path, mapping))
         return checked
 
+    def listed(self, fields: Fields, what: str, item: str) -> list[tuple[KeyPath, dict]]:
+        """The checked mappings of a document that is a list of them (`what` names the list, `item` one of them)."""
+        if not isinstance(self.doc.value, list):
+            self.fail(self.doc.mark(()), f"{what} must be a list, not {describe(self.doc.value)}")
+            return []
+        checked = []
+        for index, value in enumerate(self.doc.value):
+            mapping = self.mapping(value, (index,), fields, f"{item} {index + 1}")
+            if mapping is not None:
+                checked.append(((index,), mapping))
+        return checked
+
 
 def _key_list(fields: Fields) -> str:
     return "keys " + ", ".join(fields)

@@ -13,9 +13,10 @@ from .facts import (Comparison, Library, Semantics, validate_comparisons, valida
                     validate_semantics)
 from .load import CLASS_KEYS, KeyPath, LoadedContent, PageFile, YamlDoc
 from .problems import BuildError, Problem, sorted_problems, warning
-from .schema import Checker, Fields, describe, kind_problem
+from .schema import Checker, Fields, kind_problem
 
-STATUSES = ("standard", "deprecated", "unused", "unofficial")
+# temporary: registered with IANA for an Internet-Draft, not (yet) defined by an RFC
+STATUSES = ("standard", "temporary", "deprecated", "unused", "unofficial")
 T = TypeVar("T")
 
 
@@ -169,8 +170,9 @@ def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
     comparisons = checked("comparisons", (loaded.comparisons, registered), lambda out: validate_comparisons(
         loaded.comparisons, registered, out)) if loaded.comparisons else ()
     if meanings:
-        for source_id, doc in loaded.sources:
-            checked(("registered", source_id), (doc, registered), lambda out: _unregistered(doc, registered, out))
+        _unregistered([(doc.path, checked(("registered", source_id), (doc, registered),
+                                          lambda out: _unregistered_codes(doc, registered)))
+                       for source_id, doc in loaded.sources], problems)
     errors = [p for p in problems if p.severity == "error"]
     if errors or site is None:
         raise BuildError(sorted_problems(problems))
@@ -184,14 +186,27 @@ def _with_problems(check: Callable[[list[Problem]], T]) -> tuple[T, tuple[Proble
     return check(found), tuple(found)
 
 
-def _unregistered(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> None:
-    """Warn of each code a source describes that the registry lacks."""
+def _unregistered_codes(doc: YamlDoc, registered: frozenset[int]) -> tuple[tuple[int, tuple[int, int]], ...]:
+    """Each code a source describes that the registry lacks, and where."""
     entries = doc.value.get("entries") if isinstance(doc.value, dict) else None
-    for index, entry in enumerate(entries if isinstance(entries, list) else []):
-        code = entry.get("code") if isinstance(entry, dict) else None
-        if isinstance(code, int) and 100 <= code <= 599 and code not in registered:
-            problems.append(warning(doc.path, doc.mark(("entries", index, "code")),
-                                    f"code {code} is not in the registry; its page will have no spec facts"))
+    return tuple((code, doc.mark(("entries", index, "code")))
+                 for index, entry in enumerate(entries if isinstance(entries, list) else [])
+                 if isinstance(code := entry.get("code") if isinstance(entry, dict) else None, int)
+                 and 100 <= code <= 599 and code not in registered)
+
+
+def _unregistered(uses: list[tuple[str, tuple[tuple[int, tuple[int, int]], ...]]], problems: list[Problem]) -> None:
+    """One warning per code the registry lacks (not one per source that uses it), at its first use."""
+    first: dict[int, tuple[str, tuple[int, int]]] = {}
+    users: dict[int, int] = {}
+    for path, codes in uses:
+        for code, mark in codes:
+            first.setdefault(code, (path, mark))
+            users[code] = users.get(code, 0) + 1
+    for code, (path, mark) in first.items():
+        count = f"{users[code]} sources use it" if users[code] > 1 else "1 source uses it"
+        problems.append(warning(path, mark, f"code {code} is not in the registry ({count}); "
+                                "its page will have no spec facts"))
 
 
 
@@ -208,16 +223,10 @@ def with_slash(url: str | None) -> str | None:
 
 def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, ...]:
     check = Checker(doc, problems)
-    if not isinstance(doc.value, list):
-        check.fail(doc.mark(()), f"the registry must be a list of codes, not {describe(doc.value)}")
-        return ()
     meanings = []
     seen: dict[tuple[int, str], int] = {}
-    for index, item in enumerate(doc.value):
-        path = (index,)
-        fields = check.mapping(item, path, MEANING_FIELDS, f"registry entry {index + 1}")
-        if fields is None:
-            continue
+    for path, fields in check.listed(MEANING_FIELDS, "the registry", "registry entry"):
+        index = path[0]
         code = fields["code"]
         if fields["class"] != f"{code // 100}xx":
             check.fail(doc.mark(path + ("class",)),

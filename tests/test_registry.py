@@ -129,7 +129,7 @@ def test_444_alias_is_credited_to_httpstatuses_not_nginx(codes):
 
 def test_104_is_a_temporary_registration_listed_to_expire(codes, site_dir):
     m = meaning(codes, 104, "Upload Resumption Supported")
-    assert (m.registered, m.registration, m.expires) == (True, "temporary", "2026-11-13")
+    assert (m.status, m.registered, m.registration, m.expires) == ("temporary", True, "temporary", "2026-11-13")
     page = (site_dir / "104" / "index.html").read_text(encoding="utf-8")
     assert "temporary registration listed to expire 2026-11-13" in page
 
