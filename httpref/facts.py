@@ -89,6 +89,17 @@ class Semantics:
     no_content: Citation | None  # the specification says such a response never has content
 
     @property
+    def header_groups(self) -> tuple[tuple[tuple[str, ...], str, Citation], ...]:
+        """Rules that one sentence states for several fields (206's "Date, Cache-Control, ..."), as one row each."""
+        groups: list[tuple[tuple[str, ...], str, Citation]] = []
+        for rule in self.headers:
+            if groups and groups[-1][1:] == (rule.requirement, rule.cited):
+                groups[-1] = (groups[-1][0] + (rule.field,), rule.requirement, rule.cited)
+            else:
+                groups.append(((rule.field,), rule.requirement, rule.cited))
+        return tuple(groups)
+
+    @property
     def citations(self) -> tuple[Citation, ...]:
         """Every passage these facts rest on, once each, in the order the page states them."""
         cited = [rule.cited for rule in self.headers] + [fact.cited for fact in (self.cacheable, self.redirect) if fact]

@@ -168,7 +168,7 @@ def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
         loaded.constants, out)) if loaded.constants else ()
     registered = frozenset(meaning.code for meaning in meanings)
     comparisons = checked("comparisons", (loaded.comparisons, registered), lambda out: validate_comparisons(
-        loaded.comparisons, registered, out)) if loaded.comparisons else ()
+        loaded.comparisons, registered, out)) if loaded.comparisons and meanings else ()
     if meanings:
         _unregistered([(doc.path, checked(("registered", source_id), (doc, registered),
                                           lambda out: _unregistered_codes(doc, registered)))

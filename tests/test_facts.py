@@ -163,7 +163,7 @@ def test_every_section_link_is_a_section_of_a_spec_the_registry_names_for_the_co
             assert spec in specs[code], (code, href)
             assert match.group(2) in sections[spec], (code, href)
             linked += 1
-    assert linked >= 100
+    assert linked >= 70  # every code page with facts links at least one section
 
 
 def test_the_json_carries_the_same_facts_with_stable_keys(site_dir):

@@ -1,4 +1,5 @@
-// Progressive enhancement only: every page reads and navigates without this script.
+// The search box's behaviour, loaded by site.js when the box is first focused. The index is a script
+// file too (window.SEARCH_INDEX), so search works from file:// as well.
 (function () {
   "use strict";
   var html = document.documentElement;
@@ -7,69 +8,9 @@
 
   function codeUrl(number) { return root + number + "/" + (bundle ? "index.html" : ""); }
 
-  // Theme toggle: remembers an explicit choice, otherwise follows the system.
-  var toggle = document.querySelector(".theme-toggle");
-  var systemDark = window.matchMedia("(prefers-color-scheme: dark)");
-  function isDark() { return html.dataset.theme ? html.dataset.theme === "dark" : systemDark.matches; }
-  function showTheme() { toggle.setAttribute("aria-pressed", String(isDark())); }
-  if (toggle) {
-    toggle.hidden = false;
-    showTheme();
-    systemDark.addEventListener("change", showTheme);
-    toggle.addEventListener("click", function () {
-      var next = isDark() ? "light" : "dark";
-      html.dataset.theme = next;
-      try { localStorage.setItem("theme", next); } catch (e) { /* storage may be off */ }
-      showTheme();
-    });
-  }
-
-  // Built without a base URL, the link box can only print the page's path; served over http(s),
-  // the page knows its full address, sub-path included.
-  var permalink = document.getElementById("permalink");
-  var markdownLink = document.getElementById("markdown-link");
-  if (permalink && permalink.textContent.charAt(0) === "/" && /^https?:$/.test(location.protocol)) {
-    var path = permalink.textContent;
-    var here = location.origin + location.pathname.replace(/index\.html$/, "");
-    permalink.textContent = here;
-    if (markdownLink) markdownLink.textContent = markdownLink.textContent.replace("(" + path + ")", "(" + here + ")");
-  }
-
-  // Copy buttons for the permalink and the Markdown link.
-  document.querySelectorAll("button.copy").forEach(function (button) {
-    var source = document.getElementById(button.dataset.copy);
-    if (!source) return;
-    button.hidden = false;
-    var label = button.textContent;
-    button.addEventListener("click", function () {
-      var text = source.textContent;
-      var done = function () {
-        button.textContent = "Copied";
-        setTimeout(function () { button.textContent = label; }, 1500);
-      };
-      if (navigator.clipboard && window.isSecureContext) {
-        navigator.clipboard.writeText(text).then(done, function () { fallbackCopy(source); done(); });
-      } else {
-        fallbackCopy(source);
-        done();
-      }
-    });
-  });
-  function fallbackCopy(element) {
-    var range = document.createRange();
-    range.selectNodeContents(element);
-    var selection = window.getSelection();
-    selection.removeAllRanges();
-    selection.addRange(range);
-    try { document.execCommand("copy"); } catch (e) { /* the text stays selected */ }
-  }
-
-  // Search: the index is a script file loaded on first use, so it works from file:// as well.
   var box = document.querySelector(".search");
   var input = document.getElementById("search-input");
   var list = document.getElementById("search-results");
-  if (!box || !input || !list) return;
-  box.hidden = false;
   var results = [];
   var active = -1;
   var loading = null;
@@ -180,7 +121,6 @@
     });
   }
 
-  input.addEventListener("focus", function () { loadIndex(); });
   input.addEventListener("input", search);
   input.addEventListener("keydown", function (event) {
     if (event.key === "ArrowDown" || event.key === "ArrowUp") {
@@ -199,11 +139,6 @@
     }
   });
   document.addEventListener("click", function (event) { if (!box.contains(event.target)) close(); });
-  document.addEventListener("keydown", function (event) {
-    var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(event.target.tagName) || event.target.isContentEditable;
-    if (event.key === "/" && !typing && !event.ctrlKey && !event.metaKey && !event.altKey) {
-      event.preventDefault();
-      input.focus();
-    }
-  });
+  loadIndex();
+  search();  // what was typed while this script loaded
 })();
