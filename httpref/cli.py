@@ -34,8 +34,8 @@ def command_check(args) -> int:
     try:
         content = validate(load(args.content))
     except BuildError as exc:
-        return report(exc.problems)
-    status = report(content.warnings, args.strict)
+        return report(exc.problems, verbose=args.verbose)
+    status = report(content.warnings, args.strict, args.verbose)
     if status == 0:
         print(f"{args.content}: {len(content.sources)} sources, {len(content.meanings)} registry meanings, "
               f"{sum(len(s.entries) for s in content.sources)} entries: ok")
@@ -47,11 +47,11 @@ def command_build(args) -> int:
     try:
         check_out_dir(args.out, args.content)
         outputs, content = build_outputs(args.content, Options(HOSTED, with_slash(args.base_url)))
-        if report(content.warnings, args.strict):
+        if report(content.warnings, args.strict, args.verbose):
             return 1
         write_site(outputs, args.out)
     except BuildError as exc:
-        return report(exc.problems)
+        return report(exc.problems, verbose=args.verbose)
     except OSError as exc:
         print(f"{args.out}: error: cannot write the site: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -67,11 +67,11 @@ def command_build(args) -> int:
 def command_bundle(args) -> int:
     try:
         outputs, content = build_outputs(args.content, Options(BUNDLE))
-        if report(content.warnings, args.strict):
+        if report(content.warnings, args.strict, args.verbose):
             return 1
         write_bundle(outputs, args.out, args.out.name.removesuffix(".zip"))
     except BuildError as exc:
-        return report(exc.problems)
+        return report(exc.problems, verbose=args.verbose)
     except OSError as exc:
         print(f"{args.out}: error: cannot write the bundle: {exc.strerror or exc}", file=sys.stderr)
         return 1
@@ -87,6 +87,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub = commands.add_parser(name, help=help_text)
         sub.add_argument("--content", type=Path, default=Path("content"), help="content folder (default content/)")
         sub.add_argument("--strict", action="store_true", help="treat warnings as errors")
+        sub.add_argument("--verbose", "-v", action="store_true",
+                         help="print every warning (not the first few of each kind)")
         return sub
 
     build = add("build", "build the site (the default command)")

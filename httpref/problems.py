@@ -1,9 +1,10 @@
 """What goes wrong in a build, and how it is told: every stage reports `Problem`s (path, line, column,
 severity, message) and raises `BuildError` with all of them; `report` prints them as `path:line:col:`
-lines and returns the exit status they call for."""
+lines (summarising a warning repeated thousands of times) and returns the exit status they call for."""
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -43,15 +44,39 @@ def sorted_problems(problems: Iterable[Problem]) -> list[Problem]:
     return sorted(set(problems), key=lambda p: (p.path, p.line, p.col, p.message))
 
 
-def report(problems: Iterable[Problem], strict: bool = False) -> int:
-    """Print problems; the exit status they call for."""
+# More warnings of one kind than this are summarised: the first SHOWN in full, then one line counting the rest.
+MAX_OF_A_KIND = 20
+SHOWN = 5
+
+
+def kind_of(problem: Problem) -> str:
+    """What makes warnings alike: their message with numbers, quoted names and remarks in brackets taken out."""
+    return re.sub(r"\d+|'[^']*'", "…", re.sub(r"\s*\([^)]*\)", "", problem.message))
+
+
+def report(problems: Iterable[Problem], strict: bool = False, verbose: bool = False) -> int:
+    """Print problems; the exit status they call for.
+
+    Every error is printed. Warnings are too, unless more than MAX_OF_A_KIND are of one kind (50,000
+    entries can repeat one warning thousands of times): then the first SHOWN of that kind are printed and
+    one line counts the rest; `verbose` prints them all. The status counts every problem either way.
+    """
     problems = sorted_problems(problems)
+    kinds: dict[str, list[Problem]] = {}
     for problem in problems:
-        print(problem, file=sys.stderr)
-    failing = [p for p in problems if p.severity == "error" or strict]
+        if problem.severity == "warning":
+            kinds.setdefault(kind_of(problem), []).append(problem)
+    hidden = {id(p) for alike in kinds.values() if len(alike) > MAX_OF_A_KIND and not verbose
+              for p in alike[SHOWN:]}
+    lines = [str(problem) for problem in problems if id(problem) not in hidden]
+    for kind, alike in kinds.items():
+        if len(alike) > MAX_OF_A_KIND and not verbose:
+            lines.append(f"warning: … and {len(alike) - SHOWN} more like \"{kind}\" (--verbose prints them all)")
     if problems:
         errors = sum(p.severity == "error" for p in problems)
-        print(f"{errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr)
+        lines.append(f"{errors} error(s), {len(problems) - errors} warning(s)")
+        print("\n".join(lines), file=sys.stderr)
+    failing = [p for p in problems if p.severity == "error" or strict]
     return 1 if failing else 0
 
 

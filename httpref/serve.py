@@ -143,8 +143,9 @@ class SaveWatcher:
 class DevSite:
     """What `serve` keeps between saves: the build, and the errors the browser shows while it is broken."""
 
-    def __init__(self, dev: DevBuild, reload_browsers: Callable[[str], None]):
+    def __init__(self, dev: DevBuild, reload_browsers: Callable[[str], None], verbose: bool = False):
         self.dev = dev
+        self.verbose = verbose  # every warning, not the first few of each kind
         self.problems: list[Problem] = []  # non-empty while the last build failed
         self.reload_browsers = reload_browsers
 
@@ -153,7 +154,7 @@ class DevSite:
         try:
             written = self.dev.rebuild(saved)
         except BuildError as exc:
-            report(exc.problems)
+            report(exc.problems, verbose=self.verbose)
             print("the browser shows these errors until the next good save", file=sys.stderr)
             self.problems = exc.problems
             self.reload_browsers("*")
@@ -162,7 +163,7 @@ class DevSite:
             print(f"{self.dev.out}: error: cannot write the site: {exc.strerror or exc}", file=sys.stderr)
             return
         took = (time.perf_counter() - started) * 1000
-        report(self.dev.warnings)
+        report(self.dev.warnings, verbose=self.verbose)
         what = (", ".join(sorted(shown_path(str(path)) for path in saved)) + ": rebuilt") if saved else "built"
         print(f"{what} in {took:.0f} ms, wrote {len(written)} files", flush=True)
         recovered, self.problems = bool(self.problems), []
@@ -224,7 +225,8 @@ def live_server(site: DevSite):
 
 def command_serve(args) -> int:
     with tempfile.TemporaryDirectory(prefix="http-status-serve-") as out:
-        site = DevSite(DevBuild(args.content, Path(out), args.strict), LiveReloadHandler.reload_waiters)
+        site = DevSite(DevBuild(args.content, Path(out), args.strict), LiveReloadHandler.reload_waiters,
+                       args.verbose)
         try:
             live_server(site).application(args.port, args.host, debug=False)
         except (OSError, OverflowError) as exc:
