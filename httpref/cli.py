@@ -19,14 +19,38 @@ from .validate import Content, validate, with_slash
 from .write import check_out_dir, write_bundle, write_site
 
 
-def build_outputs(content: Path, options: Options,
-                  renderer: Renderer | None = None) -> tuple[dict[str, bytes], Content]:
-    """load -> validate -> merge -> render, all in memory."""
-    checked = validate(load(content))
+def build_outputs(content: Path, options: Options, renderer: Renderer | None = None, jobs: int | None = None,
+                  timings: dict[str, float] | None = None) -> tuple[dict[str, bytes], Content]:
+    """load -> validate -> merge -> render, all in memory; `timings` gets each stage's seconds."""
+    timings = {} if timings is None else timings
+    started = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal started
+        timings[stage], started = time.perf_counter() - started, time.perf_counter()
+
+    loaded = load(content)
+    lap("load")
+    checked = validate(loaded)
+    del loaded  # no later stage needs the parsed files: freed before rendering, as they always were
+    lap("validate")
     base_url = options.base_url or checked.site.base_url
     options = replace(options, base_url=base_url)
     reference = merge(checked)
-    return (renderer or Renderer()).render(reference, options), checked
+    lap("merge")
+    renderer = renderer or Renderer(jobs=jobs)
+    outputs = renderer.render(reference, options)
+    lap("render")
+    timings["processes"] = renderer.used_processes
+    return outputs, checked
+
+
+def _print_timings(timings: dict[str, float]) -> None:
+    """What --verbose adds: each stage's time, and how many processes rendered."""
+    processes = int(timings.pop("processes", 1))
+    print("time: " + ", ".join(f"{stage} {seconds:.2f} s" + (f" ({processes} processes)" if stage == "render"
+                                                               and processes > 1 else "")
+                               for stage, seconds in timings.items()), file=sys.stderr)
 
 
 
@@ -46,10 +70,14 @@ def command_build(args) -> int:
     started = time.perf_counter()
     try:
         check_out_dir(args.out, args.content)
-        outputs, content = build_outputs(args.content, Options(HOSTED, with_slash(args.base_url)))
+        timings: dict[str, float] = {}
+        outputs, content = build_outputs(args.content, Options(HOSTED, with_slash(args.base_url)),
+                                         jobs=args.jobs, timings=timings)
         if report(content.warnings, args.strict, args.verbose):
             return 1
+        writing = time.perf_counter()
         write_site(outputs, args.out)
+        timings["write"] = time.perf_counter() - writing
     except BuildError as exc:
         return report(exc.problems, verbose=args.verbose)
     except OSError as exc:
@@ -58,6 +86,8 @@ def command_build(args) -> int:
     if not (args.base_url or content.site.base_url):
         print("note: no base_url (content/site.yaml or --base-url): no sitemap.xml, robots.txt "
               "or canonical links were made", file=sys.stderr)
+    if args.verbose:
+        _print_timings(timings)
     pages = sum(path.endswith(".html") for path in outputs)
     print(f"built {pages} pages, {len(outputs)} files into {args.out} "
           f"in {time.perf_counter() - started:.2f} s")
@@ -66,15 +96,20 @@ def command_build(args) -> int:
 
 def command_bundle(args) -> int:
     try:
-        outputs, content = build_outputs(args.content, Options(BUNDLE))
+        timings: dict[str, float] = {}
+        outputs, content = build_outputs(args.content, Options(BUNDLE), jobs=args.jobs, timings=timings)
         if report(content.warnings, args.strict, args.verbose):
             return 1
+        writing = time.perf_counter()
         write_bundle(outputs, args.out, args.out.name.removesuffix(".zip"))
+        timings["write"] = time.perf_counter() - writing
     except BuildError as exc:
         return report(exc.problems, verbose=args.verbose)
     except OSError as exc:
         print(f"{args.out}: error: cannot write the bundle: {exc.strerror or exc}", file=sys.stderr)
         return 1
+    if args.verbose:
+        _print_timings(timings)
     print(f"wrote {args.out} ({len(outputs)} files); unzip it and open index.html")
     return 0
 
@@ -88,18 +123,27 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         sub.add_argument("--content", type=Path, default=Path("content"), help="content folder (default content/)")
         sub.add_argument("--strict", action="store_true", help="treat warnings as errors")
         sub.add_argument("--verbose", "-v", action="store_true",
-                         help="print every warning (not the first few of each kind)")
+                         help="print every warning (not the first few of each kind), and each stage's time")
         return sub
 
+    def jobs(text: str) -> int:
+        if not text.isdigit() or int(text) < 1:
+            raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, not {text!r}")
+        return int(text)
+
+    jobs_help = ("processes that render pages (default: one per core when the site is big enough to gain; "
+                 "1: this process only)")
     build = add("build", "build the site (the default command)")
     build.add_argument("--out", type=Path, default=Path("site"), help="output folder (default site/)")
     build.add_argument("--base-url", help="absolute URL the site is served at (overrides site.yaml)")
+    build.add_argument("--jobs", "-j", type=jobs, help=jobs_help)
     add("check", "validate content without writing anything")
     serve = add("serve", "build, serve and rebuild on every save, reloading the browser")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     bundle = add("bundle", "write the offline HTML bundle (a zip)")
     bundle.add_argument("--out", type=Path, default=Path("dist/http-status-codes.zip"))
+    bundle.add_argument("--jobs", "-j", type=jobs, help=jobs_help)
     if not argv or argv[0].startswith("-") and argv[0] not in ("-h", "--help"):
         argv = ["build", *argv]
     return parser.parse_args(argv)

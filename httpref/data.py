@@ -10,26 +10,29 @@ from .facts import Citation, Semantics
 from .merge import Code, Reference
 from .pages import BUNDLE, Links, Options, PageSpec, plain_text, site_path, target_of
 
-def data_files(reference: Reference, specs: list[PageSpec], options: Options,
-               memo: Memo | None = None) -> dict[str, bytes]:
+def data_files(reference: Reference, specs: list[PageSpec], options: Options, memo: Memo | None = None,
+               encoded: dict[int, tuple[bytes, bytes, bytes]] | None = None) -> dict[str, bytes]:
     """JSON API, search index, redirects, sitemap and robots.txt.
 
-    With a `memo` (`serve`), only the codes that changed are encoded again.
+    With a `memo` (`serve`), only the codes that changed are encoded again. `encoded` holds codes'
+    `encode_code` results made elsewhere (by worker processes), by number.
     """
     memo = memo or Memo()
-    # A code's page URL in JSON: absolute with a base URL, else relative to the JSON file (RFC 3986 resolves it).
+    encoded = encoded or {}
     api_links = Links("api/codes.json", options)
     files = {}
     list_items = []
     for code in reference.codes:
-        page_url = api_links.canonical(f"{code.number}/") or api_links(f"{code.number}/")
+        page_url = _page_url(code, api_links)
         own_file, list_item = memo.get(("json", code.number), (code, page_url),
-                                       lambda: _code_json_files(code, page_url))
+                                       lambda: encoded[code.number][:2] if code.number in encoded
+                                       else _code_json_files(code, page_url))
         files[f"api/{code.number}.json"] = own_file
         list_items.append(list_item)
     items = tuple(list_items)
     files["api/codes.json"] = memo.get("codes.json", items, lambda: _json_list(items))
-    records = tuple(memo.get(("search", code.number), (code,), lambda: _search_record(code))
+    records = tuple(memo.get(("search", code.number), (code,),
+                             lambda: encoded[code.number][2] if code.number in encoded else _search_record(code))
                     for code in reference.codes)
     files["search-index.js"] = memo.get("search-index.js", records, lambda: search_index(records))
     prefix = site_path(options)
@@ -41,6 +44,16 @@ def data_files(reference: Reference, specs: list[PageSpec], options: Options,
         files["sitemap.xml"] = sitemap(specs, options.base_url)
         files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {options.base_url}sitemap.xml\n".encode()
     return files
+
+
+def encode_code(code: Code, options: Options) -> tuple[bytes, bytes, bytes]:
+    """A code's JSON file, its item in codes.json and its search record: the data work that is per code."""
+    return (*_code_json_files(code, _page_url(code, Links("api/codes.json", options))), _search_record(code))
+
+
+def _page_url(code: Code, api_links: Links) -> str:
+    """A code's page URL in JSON: absolute with a base URL, else relative to the JSON file (RFC 3986 resolves it)."""
+    return api_links.canonical(f"{code.number}/") or api_links(f"{code.number}/")
 
 
 def _code_json_files(code: Code, page_url: str) -> tuple[bytes, bytes]:
