@@ -4,10 +4,7 @@ assets under content-hashed names, and the data files. Nothing here touches the 
 from __future__ import annotations
 
 import hashlib
-import os
 import re
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,7 +13,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors import anchors_plugin
 
 from . import STATIC, TEMPLATES
-from .cache import Memo
+from .cache import Memo, fork_processes, in_workers
 from .data import data_files, encode_code
 from .merge import CLASS_TITLES, Reference, slugify
 from .pages import BUNDLE, DEV, Links, Options, PageSpec, page_specs, site_path, target_of
@@ -107,45 +104,6 @@ WORKERS_FROM = 2_000
 _shared: tuple | None = None  # what forked workers render from: set just before the fork, inherited by it
 
 
-def available_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        return os.cpu_count() or 1
-
-
-def _run(tasks: list[tuple[str, list[int]]], workers: int) -> list[tuple] | None:
-    """Each task's result in order, from `workers` forked processes; None if a worker died.
-
-    This process only hands out tasks and gathers pages: rendering here too was slower (measured at
-    100 x 500 on 2 cores: 3.7 s with this process and one worker rendering, 3.2 s with two workers), as
-    its own writes to memory it shares with the workers make the kernel copy pages for both."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-    from concurrent.futures.process import BrokenProcessPool
-
-    try:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                 initializer=_worker_start, initargs=(os.getpid(),)) as pool:
-            return list(pool.map(_work, tasks))
-    except BrokenProcessPool:
-        return None
-
-
-def _worker_start(parent: int) -> None:
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
-    try:  # a worker dies with its parent, even if the parent is killed (Linux: PR_SET_PDEATHSIG)
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass
-    if os.getppid() != parent:
-        os._exit(1)
-
-
 def _work(task: tuple[str, list[int]]) -> tuple:
     """In a worker: ("made", [bytes, ...]) for one task, or ("problems", index of the failing page, problems)."""
     renderer, specs, site, options, assets, codes = _shared
@@ -218,15 +176,7 @@ class Renderer:
 
     def processes(self, work: int) -> int:
         """How many processes should render `work` (pages plus the quotations on them)."""
-        if self.jobs is not None:
-            wanted = self.jobs
-        else:
-            wanted = available_cores() if work >= WORKERS_FROM else 1
-        # Forking a process that runs other threads can copy a lock in its held state; macOS forbids fork
-        # with some system libraries loaded. There, and where there is no fork, one process renders.
-        if wanted > 1 and (threading.active_count() > 1 or sys.platform == "darwin" or not hasattr(os, "fork")):
-            return 1
-        return max(1, wanted)
+        return fork_processes(self.jobs, work >= WORKERS_FROM)
 
     def _render_in_workers(self, specs: list[PageSpec], reference: Reference, options: Options,
                            assets: dict[str, str]) -> dict[int, tuple[bytes, bytes, bytes]]:
@@ -252,7 +202,7 @@ class Renderer:
             tasks += [("data", list(codes[k::processes * 4])) for k in range(processes * 4) if codes[k::processes * 4]]
         _shared = (self, specs, reference.site, options, assets, reference.codes)
         try:
-            results = _run(tasks, processes)
+            results = in_workers(_work, tasks, processes)
         finally:
             _shared = None
         if results is None:  # a worker died: this process renders everything itself

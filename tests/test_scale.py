@@ -25,7 +25,8 @@ import pytest
 
 from httpref.cli import main
 from httpref.problems import MAX_OF_A_KIND, SHOWN
-from httpref.render import WORKERS_FROM, available_cores
+from httpref.cache import available_cores
+from httpref.render import WORKERS_FROM
 from benchmark import write_synthetic
 from conftest import ROOT, copy_generator, run_build
 
@@ -83,7 +84,7 @@ def test_real_content_renders_in_one_process_by_default(tmp_path):
 def test_synthetic_content_is_the_same_whatever_the_number_of_processes(synthetic, tmp_path):
     one = build(synthetic, tmp_path / "one", "--jobs", "1", "--verbose")
     default = build(synthetic, tmp_path / "default", "--verbose")
-    two = build(synthetic, tmp_path / "two", "--jobs", "2")
+    build(synthetic, tmp_path / "two", "--jobs", "2")
     assert "processes)" not in one.stderr
     assert f"({available_cores()} processes)" in default.stderr  # the default forked workers
     reference = tree(tmp_path / "one")
