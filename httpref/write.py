@@ -103,16 +103,30 @@ def _exchange(a: Path, b: Path) -> None:
 
 
 def update_files(outputs: dict[str, bytes], previous: dict[str, bytes], out: Path) -> list[str]:
-    """Write only files whose bytes changed (each atomically) and delete vanished ones; for `serve`."""
+    """Write only files whose bytes changed (each atomically) and delete vanished ones; for `serve`.
+
+    A replaced file's blocks are freed when its last name and last descriptor go: for the big ones (at 100 x 500,
+    codes.json and the search index, 22 MB, about 10 ms a save) a descriptor held across the rename lets a
+    thread of their own free them after the save is on disk."""
+    import threading
+
     changed = [path for path, data in outputs.items() if previous.get(path) != data]
+    replaced: list[int] = []
     for path in changed:
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         partial.write_bytes(outputs[path])
+        if len(previous.get(path, b"")) >= 1_000_000:
+            try:
+                replaced.append(os.open(target, os.O_RDONLY))
+            except OSError:
+                pass
         os.replace(partial, target)
     for path in previous.keys() - outputs.keys():
         (out / path).unlink(missing_ok=True)
+    if replaced:
+        threading.Thread(target=lambda: [os.close(fd) for fd in replaced], name="free-replaced", daemon=True).start()
     return changed
 
 
