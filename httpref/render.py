@@ -187,6 +187,9 @@ class Renderer:
         its bytes, made by the same code as in one process, so the site is the same whatever the number.
         """
         global _shared
+        self.used_processes = 1
+        if self.processes(WORKERS_FROM) < 2:  # never more than one (`serve` after its first build): no need to count
+            return {}
         todo = [index for index, spec in enumerate(specs) if not self._cached(spec, options, assets)]
         work = len(todo) + sum(len(code.quotes) for spec in (specs[i] for i in todo)
                                for key, code in spec.data if key == "code")
