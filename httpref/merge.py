@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
@@ -220,7 +220,7 @@ def merge(content: Content, memo: Memo | None = None) -> Reference:
                 errata_by_code.setdefault(erratum.code, []).append((refs[source.id], erratum))
     all_refs = tuple(refs.values())
     semantics = {facts.code: facts for facts in content.semantics}
-    constants = _constants_by_code(content.libraries)
+    constants = memo.get("constants", (content.libraries,), lambda: _constants_by_code(content.libraries))
     compared: dict[int, list[ComparisonRef]] = {}
     for comparison in content.comparisons:
         for number in comparison.codes:
@@ -351,7 +351,8 @@ def _source_page(source: Source, ref: SourceRef, codes: tuple[CodeRef, ...]) -> 
         if name_key(entry.name) != name_key(phrases[entry.code])
     )
     return SourcePage(
-        source, ref,
+        replace(source, entries=()),  # its page shows no entry's words: a description's edit leaves it equal
+        ref,
         covers=tuple(code for code in codes if code.number in listed),
         lacks=tuple(code for code in codes if code.number not in listed),
         differences=differences,
