@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -70,24 +71,15 @@ def command_build(args) -> int:
     started = time.perf_counter()
     try:
         check_out_dir(args.out, args.content)
-        timings: dict[str, float] = {}
-        outputs, content = build_outputs(args.content, Options(HOSTED, with_slash(args.base_url)),
-                                         jobs=args.jobs, timings=timings)
-        if report(content.warnings, args.strict, args.verbose):
-            return 1
-        writing = time.perf_counter()
-        write_site(outputs, args.out)
-        timings["write"] = time.perf_counter() - writing
     except BuildError as exc:
         return report(exc.problems, verbose=args.verbose)
-    except OSError as exc:
-        print(f"{args.out}: error: cannot write the site: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+    status, outputs, content = _build_and_write(args, Options(HOSTED, with_slash(args.base_url)),
+                                                lambda files: write_site(files, args.out), "the site")
+    if status:
+        return status
     if not (args.base_url or content.site.base_url):
         print("note: no base_url (content/site.yaml or --base-url): no sitemap.xml, robots.txt "
               "or canonical links were made", file=sys.stderr)
-    if args.verbose:
-        _print_timings(timings)
     pages = sum(path.endswith(".html") for path in outputs)
     print(f"built {pages} pages, {len(outputs)} files into {args.out} "
           f"in {time.perf_counter() - started:.2f} s")
@@ -95,23 +87,34 @@ def command_build(args) -> int:
 
 
 def command_bundle(args) -> int:
-    try:
-        timings: dict[str, float] = {}
-        outputs, content = build_outputs(args.content, Options(BUNDLE), jobs=args.jobs, timings=timings)
-        if report(content.warnings, args.strict, args.verbose):
-            return 1
-        writing = time.perf_counter()
-        write_bundle(outputs, args.out, args.out.name.removesuffix(".zip"))
-        timings["write"] = time.perf_counter() - writing
-    except BuildError as exc:
-        return report(exc.problems, verbose=args.verbose)
-    except OSError as exc:
-        print(f"{args.out}: error: cannot write the bundle: {exc.strerror or exc}", file=sys.stderr)
-        return 1
-    if args.verbose:
-        _print_timings(timings)
+    status, outputs, _ = _build_and_write(
+        args, Options(BUNDLE), lambda files: write_bundle(files, args.out, args.out.name.removesuffix(".zip")),
+        "the bundle")
+    if status:
+        return status
     print(f"wrote {args.out} ({len(outputs)} files); unzip it and open index.html")
     return 0
+
+
+def _build_and_write(args, options: Options, write: Callable[[dict[str, bytes]], None],
+                     what: str) -> tuple[int, dict[str, bytes], Content | None]:
+    """Build in memory, report the warnings, then `write` the files: the exit status, the files, the content."""
+    timings: dict[str, float] = {}
+    try:
+        outputs, content = build_outputs(args.content, options, jobs=args.jobs, timings=timings)
+        if report(content.warnings, args.strict, args.verbose):
+            return 1, outputs, content
+        writing = time.perf_counter()
+        write(outputs)
+        timings["write"] = time.perf_counter() - writing
+    except BuildError as exc:
+        return report(exc.problems, verbose=args.verbose), {}, None
+    except OSError as exc:
+        print(f"{args.out}: error: cannot write {what}: {exc.strerror or exc}", file=sys.stderr)
+        return 1, {}, None
+    if args.verbose:
+        _print_timings(timings)
+    return 0, outputs, content
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
