@@ -203,6 +203,15 @@ class Comparison:
     codes: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class Facts:
+    """The three optional fact files, checked: none of them is needed for a site."""
+
+    semantics: tuple[Semantics, ...] = ()
+    libraries: tuple[Library, ...] = ()
+    comparisons: tuple[Comparison, ...] = ()
+
+
 def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> tuple[Comparison, ...]:
     check = Checker(doc, problems)
     comparisons: dict[str, Comparison] = {}

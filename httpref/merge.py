@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
-from .facts import Library, Semantics
+from .facts import Comparison, Library, Semantics
 from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
 
 # Class headings as the reference note words them, so the home page keeps its anchors.
@@ -22,7 +22,8 @@ CLASS_TITLES = {
 }
 
 
-@dataclass(frozen=True)
+# The model's records have slots: a 100x500 site holds 50,000 quotes and as many references to them.
+@dataclass(frozen=True, slots=True)
 class SourceRef:
     """What a page needs to attribute a quotation."""
 
@@ -32,7 +33,7 @@ class SourceRef:
     url: str | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Quote:
     """One source's words about one code."""
 
@@ -41,7 +42,7 @@ class Quote:
     description: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Alias:
     """A name for a code other than its canonical phrase, and who uses it."""
 
@@ -50,13 +51,13 @@ class Alias:
     documents: tuple[FormerPhrase, ...]  # specs and products that used the name
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameUse:
     name: str
     sources: tuple[SourceRef, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeRef:
     """What a link to a code shows (source pages, neighbours): a summary's edit leaves it equal."""
 
@@ -64,7 +65,7 @@ class CodeRef:
     phrase: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CodeSummary:
     """A code as lists show it: home page, class pages, name pages."""
 
@@ -75,7 +76,7 @@ class CodeSummary:
     summary: str  # Markdown, one sentence
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Constant:
     """A code's names in one standard library, as a developer writes them."""
 
@@ -84,18 +85,11 @@ class Constant:
     names: tuple[str, ...]  # "http.StatusRequestEntityTooLarge"
 
 
-@dataclass(frozen=True)
-class ComparisonRef:
-    slug: str
-    title: str
-    question: str
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ComparisonPage:
     """A "which one?" page: one row per code, a column per fact."""
 
-    ref: ComparisonRef
+    ref: Comparison  # its slug, title and question
     codes: tuple[Code, ...]
 
     @property
@@ -107,7 +101,7 @@ class ComparisonPage:
         return any(code.semantics and code.semantics.no_content for code in self.codes)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Code:
     number: int
     class_key: str
@@ -123,14 +117,14 @@ class Code:
     summary: CodeSummary
     semantics: Semantics | None  # what the defining spec requires of the response
     constants: tuple[Constant, ...]  # its names in standard libraries
-    comparisons: tuple[ComparisonRef, ...]  # the "which one?" pages it is compared on
+    comparisons: tuple[Comparison, ...]  # the "which one?" pages it is compared on
 
     @property
     def sources_disagree(self) -> bool:
         return bool(self.quotes) and (len(self.names) > 1 or bool(self.omitted_by))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StatusClass:
     key: str  # "4xx"
     title: str  # "Client errors"
@@ -140,16 +134,15 @@ class StatusClass:
     codes: tuple[CodeSummary, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Difference:
     """A name a source gives a code that differs from the canonical phrase."""
 
-    code: int
+    code: CodeRef  # the code, and its canonical phrase
     name: str
-    phrase: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourcePage:
     """A source's own page: the codes it covers and lacks, and where its names differ."""
 
@@ -160,7 +153,7 @@ class SourcePage:
     differences: tuple[Difference, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class NameRoute:
     """A URL made of a name (`/not-found/`) and the codes that go by that name."""
 
@@ -169,7 +162,7 @@ class NameRoute:
     codes: tuple[CodeSummary, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reference:
     """The merged model every page is rendered from."""
 
@@ -219,13 +212,12 @@ def merge(content: Content, memo: Memo | None = None) -> Reference:
             if erratum.code is not None:
                 errata_by_code.setdefault(erratum.code, []).append((refs[source.id], erratum))
     all_refs = tuple(refs.values())
-    semantics = {facts.code: facts for facts in content.semantics}
-    constants = memo.get("constants", (content.libraries,), lambda: _constants_by_code(content.libraries))
-    compared: dict[int, list[ComparisonRef]] = {}
-    for comparison in content.comparisons:
+    semantics = {facts.code: facts for facts in content.facts.semantics}
+    constants = memo.get("constants", (content.facts.libraries,), lambda: _constants_by_code(content.facts.libraries))
+    compared: dict[int, list[Comparison]] = {}
+    for comparison in content.facts.comparisons:
         for number in comparison.codes:
-            compared.setdefault(number, []).append(ComparisonRef(comparison.slug, comparison.title,
-                                                                 comparison.question))
+            compared.setdefault(number, []).append(comparison)
     # Lists summarise a code in the words of the source that covers the most codes, so they read in one
     # voice; where it lacks a code, the next most complete source speaks (the About page says so).
     ranking = tuple(source.id for source in sorted(content.sources, key=lambda s: (-len(s.entries), s.id)))
@@ -238,9 +230,8 @@ def merge(content: Content, memo: Memo | None = None) -> Reference:
     codes = tuple(codes)
     by_number = {code.number: code for code in codes}
     comparisons = tuple(
-        ComparisonPage(ComparisonRef(comparison.slug, comparison.title, comparison.question),
-                       tuple(by_number[number] for number in comparison.codes))
-        for comparison in content.comparisons
+        ComparisonPage(comparison, tuple(by_number[number] for number in comparison.codes))
+        for comparison in content.facts.comparisons
     )
     classes = tuple(_status_class(key, codes, content.sources, refs) for key in CLASS_KEYS)
     code_refs = tuple(code.ref for code in codes)
@@ -271,7 +262,7 @@ def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:
 def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote, ...],
                 all_refs: tuple[SourceRef, ...], errata: tuple[tuple[SourceRef, Erratum], ...],
                 ranking: tuple[str, ...], semantics: Semantics | None, constants: tuple[Constant, ...],
-                comparisons: tuple[ComparisonRef, ...]) -> Code:
+                comparisons: tuple[Comparison, ...]) -> Code:
     names = _names_in_use(quotes)
     phrase = meanings[0].phrase if meanings else max(names, key=lambda use: len(use.sources)).name
     status = meanings[0].status if meanings else "unofficial"
@@ -344,11 +335,11 @@ def _status_class(key: str, codes: tuple[Code, ...], sources: tuple[Source, ...]
 
 def _source_page(source: Source, ref: SourceRef, codes: tuple[CodeRef, ...]) -> SourcePage:
     listed = {entry.code for entry in source.entries}
-    phrases = {code.number: code.phrase for code in codes}
+    by_number = {code.number: code for code in codes}
     differences = tuple(
-        Difference(entry.code, entry.name, phrases[entry.code])
+        Difference(by_number[entry.code], entry.name)
         for entry in sorted(source.entries, key=lambda e: e.code)
-        if name_key(entry.name) != name_key(phrases[entry.code])
+        if name_key(entry.name) != name_key(by_number[entry.code].phrase)
     )
     return SourcePage(
         replace(source, entries=()),  # its page shows no entry's words: a description's edit leaves it equal

@@ -10,8 +10,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .cache import Memo
-from .facts import (Comparison, Library, Semantics, validate_comparisons, validate_constants,
-                    validate_semantics)
+from .facts import Facts, validate_comparisons, validate_constants, validate_semantics
 from .load import CLASS_KEYS, KeyPath, LoadedContent, PageFile, YamlDoc
 from .problems import BuildError, Problem, sorted_problems, warning
 from .schema import Checker, Fields, kind_problem
@@ -70,7 +69,7 @@ class FormerPhrase:
 
     phrase: str
     source: str
-    url: str | None
+    url: str | None = None  # a page where that document uses the name, when one was read
 
 
 @dataclass(frozen=True)
@@ -106,9 +105,7 @@ class Page:
 class Content:
     site: Site
     meanings: tuple[Meaning, ...]
-    semantics: tuple[Semantics, ...]
-    libraries: tuple[Library, ...]
-    comparisons: tuple[Comparison, ...]
+    facts: Facts
     sources: tuple[Source, ...]
     pages: tuple[Page, ...]
     warnings: tuple[Problem, ...]
@@ -177,7 +174,7 @@ def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
     errors = [p for p in problems if p.severity == "error"]
     if errors or site is None:
         raise BuildError(sorted_problems(problems))
-    return Content(site, meanings, semantics, libraries, comparisons, sources, pages,
+    return Content(site, meanings, Facts(semantics, libraries, comparisons), sources, pages,
                    tuple(p for p in problems if p.severity == "warning"))
 
 

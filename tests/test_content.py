@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from httpref.load import load
+from httpref.facts import Facts
 from httpref.merge import Code, merge, name_key
 from httpref.validate import Content, Entry, FormerPhrase, Meaning, Site, Source, validate
 from conftest import ROOT, run_build
@@ -142,7 +143,7 @@ def meaning(number: int, phrase: str, *former: str) -> Meaning:
 
 
 def merged(meanings: tuple[Meaning, ...], *sources: Source) -> dict[int, Code]:
-    content = Content(Site("T", "D", None), meanings, (), (), (), sources, (), ())
+    content = Content(Site("T", "D", None), meanings, Facts(), sources, (), ())
     return {code.number: code for code in merge(content).codes}
 
 
