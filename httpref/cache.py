@@ -64,7 +64,6 @@ class Memo:
         self._kept, self._used = self._used, {}
 
 
-
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """Python's cycle collector off for a while: a build keeps most of what it makes to the end and makes

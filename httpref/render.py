@@ -237,9 +237,8 @@ class Renderer:
         return assets
 
     def _page(self, spec: PageSpec, site: Site, options: Options, assets: dict[str, str]) -> bytes:
-        cached = self._pages.get(spec.path)
-        if cached is not None and cached[0] == spec and cached[1] == options and cached[2] == assets:
-            return cached[3]
+        if self._cached(spec, options, assets):
+            return self._pages[spec.path][3]
         absolute_root = site_path(options) if spec.path == "404.html" and options.mode != BUNDLE else None
         links = Links(spec.path, options, absolute_root)
         context = {
