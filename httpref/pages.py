@@ -47,6 +47,10 @@ class Links:
         self.options = options
         self.absolute_root = absolute_root  # for 404.html, which hosts serve at any depth
         self._urls: dict[str, str] = {}  # a code page links each source two or three times
+        # Most targets share no folder with the page: their URL is the way up to the root, then the target.
+        plain = _PLAIN_PATH.match(self.page_dir)
+        self._up = ("../" * len(self.page_dir.split("/")) if self.page_dir else "") if plain else None
+        self._top = self.page_dir.split("/", 1)[0]
 
     def __call__(self, target: str) -> str:
         url = self._urls.get(target)
@@ -64,6 +68,8 @@ class Links:
             is_dir = False
         if self.absolute_root is not None:
             url = self.absolute_root + target
+        elif self._up is not None and _PLAIN_PATH.match(target) and target.split("/", 1)[0] != self._top:
+            url = self._up + target or "./"
         else:
             url = _relative(target, self.page_dir)
             if is_dir:
@@ -73,6 +79,10 @@ class Links:
     def canonical(self, target: str) -> str | None:
         base = self.options.base_url
         return None if base is None else base + target
+
+
+# A path whose steps are plain names (no "", "." or ".." steps, none starting with a dot).
+_PLAIN_PATH = re.compile(r"(?:[^./][^/]*/)*(?:[^./][^/]*)?\Z")
 
 
 def _relative(target: str, start: str) -> str:

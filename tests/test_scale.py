@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import os
+import posixpath
 import re
 import shutil
 import signal
@@ -22,8 +23,11 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from httpref.cli import main
+from httpref.load import load
+from httpref.pages import BUNDLE, HOSTED, Links, Options
 from httpref.problems import MAX_OF_A_KIND, SHOWN
 from httpref.cache import available_cores
 from httpref.render import WORKERS_FROM
@@ -91,6 +95,55 @@ def test_synthetic_content_is_the_same_whatever_the_number_of_processes(syntheti
     assert len(reference) > 800
     assert tree(tmp_path / "default") == reference
     assert tree(tmp_path / "two") == reference
+
+
+@MULTICORE
+def test_sources_parsed_by_workers_are_the_values_and_marks_parsed_here(synthetic):
+    here, workers = load(synthetic, jobs=1), load(synthetic, jobs=2)
+    assert len(here.sources) == 20 and not here.problems
+    for (name, one), (other_name, two) in zip(here.sources, workers.sources, strict=True):
+        assert name == other_name
+        assert (one.path, one.value, one.marks, one.key_marks) == (two.path, two.value, two.marks, two.key_marks)
+
+
+@MULTICORE
+def test_problems_found_by_parsing_workers_read_as_found_here(synthetic, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(synthetic, content)
+    (content / "sources" / "broken.yaml").write_text("title: Broken\nentries:\n  - code: 200\n   name: x\n")
+    (content / "sources" / "tabbed.yaml").write_text("title: Tabbed\nentries:\n\t- code: 200\n")
+    first = content / "sources" / "source-000.yaml"
+    first.write_text(first.read_text(encoding="utf-8").replace("code: 100", "code: '100'", 1), encoding="utf-8")
+    results = [run_build(*command, "--content", str(content), "--jobs", jobs, timeout=300)
+               for command in (("build", "--out", str(tmp_path / "site")), ("check",)) for jobs in ("1", "2")]
+    for result in results:
+        assert result.returncode == 1 and "Traceback" not in result.stderr
+        assert re.search(r"sources/broken\.yaml:4:\d+: error: YAML syntax", result.stderr), result.stderr
+        assert re.search(r"sources/tabbed\.yaml:3:1: error: .*tab character", result.stderr), result.stderr
+        assert re.search(r"sources/source-000\.yaml:\d+:\d+: error: .*remove the quotes", result.stderr)
+    assert results[0].stderr == results[1].stderr and results[2].stderr == results[3].stderr
+    assert not (tmp_path / "site").exists()
+
+
+_PART = st.sampled_from(["404", "4xx", "sources", "mdn", "api", "a", ".", "..", "", ".well-known", "x.css"])
+
+
+@given(page=st.lists(_PART, max_size=3), target=st.lists(_PART, max_size=3), folder=st.booleans(),
+       mode=st.sampled_from([HOSTED, BUNDLE]))
+@settings(max_examples=3000, deadline=None)
+def test_a_link_is_the_relative_path_from_its_page_to_its_target(page, target, folder, mode):
+    """`Links` takes a short way for targets outside the page's top folder; it must agree with posixpath."""
+    page_path = "/".join(page + ["index.html"])
+    to = "/".join(target) + ("/" if folder and target else "")
+    url = Links(page_path, Options(mode))(to)
+    if mode == BUNDLE and (to == "" or to.endswith("/")):
+        to += "index.html"
+    expected = posixpath.relpath("/" + to, "/" + posixpath.dirname(page_path))
+    if to == "" or to.endswith("/"):
+        expected = "./" if expected == "." else expected + "/"
+    assert posixpath.normpath(posixpath.join(posixpath.dirname(page_path), url)) == \
+        posixpath.normpath(posixpath.join(posixpath.dirname(page_path), expected))
+    assert url == expected
 
 
 @MULTICORE
@@ -180,6 +233,28 @@ def test_a_full_disk_while_threads_write_leaves_the_previous_site(synthetic, tmp
     monkeypatch.undo()
     assert tree(out) == previous
     assert [p.name for p in tmp_path.iterdir()] == ["site"]
+
+
+def test_templates_compiled_for_other_filters_are_compiled_again(tmp_path):
+    """Compiled templates are kept between builds; one compiled against another version of the filters (here
+    `url` taking the page's context, then not) must not be run with these."""
+    project = tmp_path / "project"
+    copy_generator(project)
+    for folder in ("templates", "static"):
+        shutil.copytree(ROOT / folder, project / folder)
+
+    def build_here(name: str) -> str:
+        result = subprocess.run([sys.executable, "build.py", "build", "--content", str(ROOT / "content"), "--out",
+                                 str(tmp_path / name)], cwd=project, capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stderr
+        return (tmp_path / name / "404" / "index.html").read_text(encoding="utf-8")
+
+    assert 'href="../4xx/"' in build_here("first")
+    render = project / "httpref" / "render.py"
+    render.write_text(render.read_text(encoding="utf-8").replace(
+        'self.env.filters["url"] = _url', 'self.env.filters["url"] = lambda target: "/elsewhere/" + target'),
+        encoding="utf-8")
+    assert 'href="/elsewhere/4xx/"' in build_here("second")
 
 
 def test_jobs_must_be_a_positive_whole_number(tmp_path):
