@@ -22,7 +22,11 @@ class FileCache:
         self._entries: dict[Path, tuple[tuple, Any, list[Problem]]] = {}
 
     def get(self, file: Path, parse: Callable[[list[Problem]], Any]) -> tuple[Any, list[Problem]]:
-        signature = _signature(file)
+        try:
+            info = file.stat()
+            signature = (info.st_mtime_ns, info.st_size, info.st_ino)
+        except OSError:
+            signature = None
         cached = self._entries.get(file)
         if cached is not None and signature is not None and cached[0] == signature:
             return cached[1], cached[2]
@@ -30,24 +34,6 @@ class FileCache:
         result = parse(problems)
         self._entries[file] = (signature, result, problems)
         return result, problems
-
-    def stale(self, files: list[Path]) -> list[tuple[Path, tuple]]:
-        """The files whose cached parse is missing or out of date, each with its signature (size second)."""
-        found = [(file, _signature(file)) for file in files]
-        return [(file, signature) for file, signature in found
-                if signature is not None and self._entries.get(file, (None,))[0] != signature]
-
-    def put(self, file: Path, signature: tuple, result: Any, problems: list[Problem]) -> None:
-        """A parse made elsewhere (by a worker), as `get` would have kept it."""
-        self._entries[file] = (signature, result, problems)
-
-
-def _signature(file: Path) -> tuple | None:
-    try:
-        info = file.stat()
-    except OSError:
-        return None
-    return (info.st_mtime_ns, info.st_size, info.st_ino)
 
 
 T = TypeVar("T")

@@ -30,7 +30,7 @@ def build_outputs(content: Path, options: Options, renderer: Renderer | None = N
         nonlocal started
         timings[stage], started = time.perf_counter() - started, time.perf_counter()
 
-    loaded = load(content, jobs=jobs)
+    loaded = load(content)
     lap("load")
     checked = validate(loaded)
     del loaded  # no later stage needs the parsed files: freed before rendering, as they always were
@@ -57,7 +57,7 @@ def _print_timings(timings: dict[str, float]) -> None:
 
 def command_check(args) -> int:
     try:
-        content = validate(load(args.content, jobs=args.jobs))
+        content = validate(load(args.content))
     except BuildError as exc:
         return report(exc.problems, verbose=args.verbose)
     status = report(content.warnings, args.strict, args.verbose)
@@ -134,14 +134,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, not {text!r}")
         return int(text)
 
-    jobs_help = ("processes that parse sources and render pages (default: one per core when the work is big "
-                 "enough to gain; 1: this process only)")
+    jobs_help = ("processes that render pages (default: one per core when the site is big enough to gain; "
+                 "1: this process only)")
     build = add("build", "build the site (the default command)")
     build.add_argument("--out", type=Path, default=Path("site"), help="output folder (default site/)")
     build.add_argument("--base-url", help="absolute URL the site is served at (overrides site.yaml)")
     build.add_argument("--jobs", "-j", type=jobs, help=jobs_help)
-    check = add("check", "validate content without writing anything")
-    check.add_argument("--jobs", "-j", type=jobs, help=jobs_help)
+    add("check", "validate content without writing anything")
     serve = add("serve", "build, serve and rebuild on every save, reloading the browser")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)

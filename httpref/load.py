@@ -12,14 +12,10 @@ from typing import Any
 
 import yaml
 
-from .cache import FileCache, fork_processes, in_workers
+from .cache import FileCache
 from .problems import BuildError, Mark, Problem, error
 
 MAX_FILE_BYTES = 1_000_000  # no real source comes near; a bigger file is a mistake or an attack
-# From about this many bytes of source files, parsing them in a worker per core pays for the workers' start
-# and for sending the parsed files back (pickled, about a tenth of the parse): 100 x 500 (11 MB) parses in
-# 0.6 s instead of 1.1 s on 2 cores; the real content (under 0.1 MB) parses in this process.
-PARSE_IN_WORKERS_FROM = 1_000_000
 MAX_DEPTH = 8  # the deepest real structure is 4 levels (registry -> meaning -> former_phrases -> item)
 CLASS_KEYS = ("1xx", "2xx", "3xx", "4xx", "5xx")
 SAFE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
@@ -333,9 +329,8 @@ def split_front_matter(text: str, shown: str, problems: list[Problem]) -> tuple[
 
 
 
-def load(content: Path, cache: FileCache | None = None, jobs: int | None = None) -> LoadedContent:
-    """Read and parse every file under `content/`; `jobs` processes parse the source files (None: one per
-    core when they are big enough to gain)."""
+def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
+    """Read and parse every file under `content/`."""
     cache = cache or FileCache()
     problems: list[Problem] = []
 
@@ -358,9 +353,7 @@ def load(content: Path, cache: FileCache | None = None, jobs: int | None = None)
     semantics, constants, comparisons = (yaml_at(content / name) if (content / name).is_file() else None
                                          for name in ("semantics.yaml", "constants.yaml", "comparisons.yaml"))
     sources = []
-    source_files = _listing(content / "sources", problems)
-    _parse_in_workers(cache, [file for file in source_files if file.name.endswith(".yaml")], jobs)
-    for file in source_files:
+    for file in _listing(content / "sources", problems):
         source_id = file.name.removesuffix(".yaml")
         if not file.name.endswith(".yaml"):
             problems.append(error(str(file), (1, 1), "not a source file: sources are named <id>.yaml"))
@@ -383,27 +376,6 @@ def load(content: Path, cache: FileCache | None = None, jobs: int | None = None)
         if page is not None:
             pages.append(page)
     return LoadedContent(content, site, registry, semantics, constants, comparisons, sources, pages, problems)
-
-
-def _parse_in_workers(cache: FileCache, files: list[Path], jobs: int | None) -> None:
-    """Put the files `cache` lacks into it, parsed by forked workers when that is worth it (see
-    PARSE_IN_WORKERS_FROM); the same values and problems as parsing them here, in the same order."""
-    stale = cache.stale(files)
-    size = sum(signature[1] for _, signature in stale)
-    processes = fork_processes(jobs, size >= PARSE_IN_WORKERS_FROM)
-    if processes < 2 or len(stale) < 2:
-        return
-    parsed = in_workers(_parse_file, [file for file, _ in stale], processes)
-    if parsed is None:  # a worker died: this process parses them itself
-        return
-    for (file, signature), (doc, problems) in zip(stale, parsed):
-        cache.put(file, signature, doc, problems)
-
-
-def _parse_file(file: Path) -> tuple[YamlDoc | None, list[Problem]]:
-    """In a worker: one source file parsed, with its problems."""
-    problems: list[Problem] = []
-    return read_yaml_file(file, str(file), problems), problems
 
 
 def _listing(folder: Path, problems: list[Problem]) -> list[Path]:

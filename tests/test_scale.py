@@ -26,7 +26,6 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from httpref.cli import main
-from httpref.load import load
 from httpref.pages import BUNDLE, HOSTED, Links, Options
 from httpref.problems import MAX_OF_A_KIND, SHOWN
 from httpref.cache import available_cores
@@ -95,34 +94,6 @@ def test_synthetic_content_is_the_same_whatever_the_number_of_processes(syntheti
     assert len(reference) > 800
     assert tree(tmp_path / "default") == reference
     assert tree(tmp_path / "two") == reference
-
-
-@MULTICORE
-def test_sources_parsed_by_workers_are_the_values_and_marks_parsed_here(synthetic):
-    here, workers = load(synthetic, jobs=1), load(synthetic, jobs=2)
-    assert len(here.sources) == 20 and not here.problems
-    for (name, one), (other_name, two) in zip(here.sources, workers.sources, strict=True):
-        assert name == other_name
-        assert (one.path, one.value, one.marks, one.key_marks) == (two.path, two.value, two.marks, two.key_marks)
-
-
-@MULTICORE
-def test_problems_found_by_parsing_workers_read_as_found_here(synthetic, tmp_path):
-    content = tmp_path / "content"
-    shutil.copytree(synthetic, content)
-    (content / "sources" / "broken.yaml").write_text("title: Broken\nentries:\n  - code: 200\n   name: x\n")
-    (content / "sources" / "tabbed.yaml").write_text("title: Tabbed\nentries:\n\t- code: 200\n")
-    first = content / "sources" / "source-000.yaml"
-    first.write_text(first.read_text(encoding="utf-8").replace("code: 100", "code: '100'", 1), encoding="utf-8")
-    results = [run_build(*command, "--content", str(content), "--jobs", jobs, timeout=300)
-               for command in (("build", "--out", str(tmp_path / "site")), ("check",)) for jobs in ("1", "2")]
-    for result in results:
-        assert result.returncode == 1 and "Traceback" not in result.stderr
-        assert re.search(r"sources/broken\.yaml:4:\d+: error: YAML syntax", result.stderr), result.stderr
-        assert re.search(r"sources/tabbed\.yaml:3:1: error: .*tab character", result.stderr), result.stderr
-        assert re.search(r"sources/source-000\.yaml:\d+:\d+: error: .*remove the quotes", result.stderr)
-    assert results[0].stderr == results[1].stderr and results[2].stderr == results[3].stderr
-    assert not (tmp_path / "site").exists()
 
 
 _PART = st.sampled_from(["404", "4xx", "sources", "mdn", "api", "a", ".", "..", "", ".well-known", "x.css"])
