@@ -34,6 +34,10 @@ class Markdown:
         self._blocks: dict[tuple[str, bool], str] = {}
         self._inline: dict[tuple[str, bool], str] = {}
 
+    def forget(self) -> None:
+        self._blocks.clear()
+        self._inline.clear()
+
     def block(self, text: str, bundle: bool = False) -> jinja2.utils.markupsafe.Markup:
         return self._rendered(self._blocks, self.md.render, text, bundle)
 
@@ -132,7 +136,10 @@ def _work(task: tuple[str, list[int]]) -> tuple:
     what, indexes = task
     if what == "data":
         return "made", [encode_code(codes[index], options) for index in indexes]
-    renderer._pages = {}  # a worker keeps nothing: its pages go back to the parent
+    # A worker keeps nothing between tasks: its pages go back to the parent, and a description is on one page
+    # (at 100 x 500, the kept Markdown grew each worker by about 12 MB).
+    renderer._pages = {}
+    renderer.markdown.forget()
     made = []
     for index in indexes:
         try:
