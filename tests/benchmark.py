@@ -72,6 +72,7 @@ def run_process(args: list[str], cwd: Path = ROOT, watch: bool = False) -> Run:
     the largest of that tree's processes). With `watch`, also the lines it printed and the peak of its
     processes' memory together, sampled every 10 ms from /proc (shared pages counted once, by PSS)."""
     with tempfile.TemporaryFile() as output:
+        os.sync()  # the disk starts quiet, as for a user's build: not still writing back the last run's 86 MB
         started = time.perf_counter()
         child = subprocess.Popen(args, cwd=cwd, stdout=output if watch else subprocess.DEVNULL, stderr=output)
         sampler = _TreeMemory(child.pid) if watch else None
@@ -378,6 +379,10 @@ def print_table(rows: list[tuple[str, ...]]) -> None:
 
 
 def main() -> int:
+    # Every process runs as in a user's shell, where Python keeps bytecode caches (__pycache__): this machine's
+    # shell sets PYTHONDONTWRITEBYTECODE=1, with which every build would compile httpref/ again (about 30 ms).
+    bytecode = "bytecode caches on (PYTHONDONTWRITEBYTECODE was set and is dropped here)" \
+        if os.environ.pop("PYTHONDONTWRITEBYTECODE", None) else "bytecode caches on"
     rows = [("measurement", "figure", "target")]
     issue: dict = {}  # the figures of issue 13's own table
     load_at_start = os.getloadavg()[0]
@@ -466,7 +471,7 @@ def main() -> int:
                          ", ".join(sorted(loaded)) or "neither", f"neither  {verdict(not loaded)}"))
 
     print(f"machine: {machine()}; load average {load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at "
-          f"the end; {time.perf_counter() - started:.0f} s")
+          f"the end; {time.perf_counter() - started:.0f} s; {bytecode}; the disk synced before each timed process")
     print_table(rows)
     print()
     print_table(issue_table(issue))
@@ -548,6 +553,7 @@ def generator_at(commit: str, content: Path, scratch: Path) -> tuple[Printed | N
     if folder is None:
         return None, f"not measured: no git history for {commit} here"
     with tempfile.TemporaryFile() as output:
+        os.sync()
         started = time.perf_counter()
         child = subprocess.Popen([PYTHON, str(folder / "build.py"), "build", "--content", str(content), "--out",
                                   str(scratch / f"out-{commit}")], stdout=output, stderr=output)
