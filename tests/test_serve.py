@@ -21,6 +21,7 @@ from httpref.cli import build_outputs
 from httpref.pages import DEV, Options
 from httpref.render import Renderer
 from httpref.serve import DevBuild, DevSite, SaveWatcher
+from httpref.write import BIG_FILE, update_files
 from conftest import ROOT, copy_generator, run_build
 
 # 404 as the source response-codes.yaml words it. Not the first source quoting 404, and the edits
@@ -132,6 +133,26 @@ def test_entry_edit_rewrites_only_the_files_it_changes(dev):
     # source's page, the 4xx page and the home page do not, and 404's summary is unchanged.
     assert rewritten_by(dev, source) == {"404/index.html", "api/404.json", "api/codes.json", "search-index.js"}
     assert_same_as_clean_build(dev)
+
+
+def test_a_big_file_is_written_over_to_exactly_its_new_bytes(tmp_path):
+    """codes.json and the search index are written over in place (a new copy of 21 MB a save was slow): the
+    file must hold exactly the new bytes, shorter or longer; small files are still replaced whole."""
+    out = tmp_path / "out"
+    big = bytes(range(256)) * (BIG_FILE // 128)
+    files = {"api/codes.json": big, "404/index.html": b"<p>first</p>"}
+    assert sorted(update_files(files, {}, out)) == ["404/index.html", "api/codes.json"]
+    inode = (out / "api/codes.json").stat().st_ino
+    for index, data in enumerate((big[:BIG_FILE + 7], big + b"longer", big[::-1])):
+        saved = {"api/codes.json": data, "404/index.html": f"<p>{index}</p>".encode()}
+        page_inode = (out / "404/index.html").stat().st_ino
+        assert sorted(update_files(saved, files, out)) == ["404/index.html", "api/codes.json"]
+        assert (out / "api/codes.json").read_bytes() == data
+        assert (out / "api/codes.json").stat().st_ino == inode
+        assert (out / "404/index.html").read_bytes() == saved["404/index.html"]
+        assert (out / "404/index.html").stat().st_ino != page_inode
+        files = saved
+    assert sorted(p.name for p in out.rglob("*")) == ["404", "api", "codes.json", "index.html"]
 
 
 def test_stylesheet_edit_rewrites_one_file(dev):
