@@ -305,9 +305,7 @@ def through_the_server(scratch: Path) -> tuple[float, float]:
     from playwright.sync_api import sync_playwright
 
     project = scratch / "project"
-    for part in ("content", "templates", "static"):
-        shutil.copytree(ROOT / part, project / part)
-    copy_generator(project)
+    copy_generator(project, "content", "templates", "static")
     source = sorted((project / "content" / "sources").glob("*.yaml"))[0]
     port = _free_port()
     server = subprocess.Popen([PYTHON, "build.py", "serve", "--port", str(port)], cwd=project, text=True,

@@ -1,8 +1,10 @@
 """Shared fixtures: the project's paths, a build of the real content, and Debian's Chromium."""
 from __future__ import annotations
 
+import errno
 import functools
 import http.server
+import os
 import shutil
 import subprocess
 import sys
@@ -27,11 +29,28 @@ CHROMIUM_ARGS = [
 ]
 
 
-def copy_generator(folder: Path) -> None:
-    """What runs as `python build.py` in `folder`: the entry point and its package (no bytecode caches)."""
+def copy_generator(folder: Path, *parts: str) -> None:
+    """What runs as `python build.py` in `folder`: the entry point and its package (no bytecode caches), and
+    the project's folders named in `parts` ("templates", "static", "content")."""
     folder.mkdir(parents=True, exist_ok=True)
     shutil.copy2(ROOT / "build.py", folder / "build.py")
     shutil.copytree(ROOT / "httpref", folder / "httpref", ignore=shutil.ignore_patterns("__pycache__"))
+    for part in parts:
+        shutil.copytree(ROOT / part, folder / part)
+
+
+def disk_full_after(writes: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`Path.write_bytes` fails as a full disk does once `writes` files have been written."""
+    real_write = Path.write_bytes
+    written = []
+
+    def write_until_full(self, data):
+        written.append(self)
+        if len(written) > writes:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real_write(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", write_until_full)
 
 
 def run_build(*args: str, cwd: Path = ROOT, timeout: float = 120) -> subprocess.CompletedProcess:

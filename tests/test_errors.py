@@ -235,10 +235,7 @@ def test_deep_nesting_is_refused_without_crashing(tmp_path, nesting):
 def project_copy(tmp_path) -> Path:
     """The generator with its templates and static files, to break a template without touching the real one."""
     project = tmp_path / "project"
-    project.mkdir()
-    copy_generator(project)
-    shutil.copytree(ROOT / "templates", project / "templates")
-    shutil.copytree(ROOT / "static", project / "static")
+    copy_generator(project, "templates", "static")
     return project
 
 

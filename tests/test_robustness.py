@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import contextlib
-import errno
 import io
 import json
 import os
@@ -32,7 +31,7 @@ from hypothesis import given, settings, strategies as st
 from httpref.cli import build_outputs, main
 from httpref.load import SAFE_ID, load
 from httpref.pages import HOSTED, Options
-from conftest import ROOT, run_build
+from conftest import ROOT, disk_full_after, run_build
 
 FIXTURES = ROOT / "tests" / "fixtures" / "broken"
 HOSTILE = FIXTURES / "hostile"
@@ -292,16 +291,7 @@ def test_a_full_disk_leaves_the_previous_site_and_no_partial_copy(tmp_path, monk
     content = tmp_path / "content"
     shutil.copytree(VALID, content)
     (content / "site.yaml").write_text("title: Changed Title\ndescription: Another build.\n")
-    real_write = Path.write_bytes
-    writes = []
-
-    def write_until_full(self, data):
-        writes.append(self)
-        if len(writes) > 5:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_write(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", write_until_full)
+    disk_full_after(5, monkeypatch)
     assert main(["build", "--content", str(content), "--out", str(out)]) == 1
     assert "No space left on device" in capsys.readouterr().err
     monkeypatch.undo()

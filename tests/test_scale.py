@@ -10,7 +10,6 @@ No timing is asserted here: speed is measured by tests/benchmark.py.
 """
 from __future__ import annotations
 
-import errno
 import os
 import posixpath
 import re
@@ -30,7 +29,7 @@ from httpref.problems import MAX_OF_A_KIND, SHOWN
 from httpref.cache import available_cores
 from httpref.render import WORKERS_FROM
 from benchmark import write_synthetic
-from conftest import ROOT, copy_generator, run_build
+from conftest import ROOT, copy_generator, disk_full_after, run_build
 
 WARNING_LINE = re.compile(r"^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): warning: (?P<message>.+)$")
 MORE_LINE = re.compile(r"^warning: … and (?P<more>\d+) more like \"(?P<kind>.+)\" \(--verbose prints them all\)$")
@@ -126,9 +125,7 @@ def test_bundle_is_the_same_zip_whatever_the_number_of_processes(synthetic, tmp_
 @MULTICORE
 def test_a_template_error_in_a_worker_reads_as_in_one_process(synthetic, tmp_path):
     project = tmp_path / "project"
-    copy_generator(project)
-    shutil.copytree(ROOT / "templates", project / "templates")
-    shutil.copytree(ROOT / "static", project / "static")
+    copy_generator(project, "templates", "static")
     code_html = project / "templates" / "code.html"
     code_html.write_text(code_html.read_text(encoding="utf-8").replace(
         "{% block main %}", "{% block main %}{{ code.no_such_field }}", 1), encoding="utf-8")
@@ -186,16 +183,7 @@ def test_a_disk_filling_up_halfway_through_a_big_site_leaves_the_previous_site(s
     assert main(["build", "--content", str(synthetic), "--out", str(out), "--jobs", "1"]) == 0
     previous = tree(out)
     assert len(previous) > 500
-    real_write = Path.write_bytes
-    writes = []
-
-    def write_until_full(self, data):
-        writes.append(self)
-        if len(writes) > 300:
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        return real_write(self, data)
-
-    monkeypatch.setattr(Path, "write_bytes", write_until_full)
+    disk_full_after(300, monkeypatch)
     assert main(["build", "--content", str(synthetic), "--out", str(out), "--jobs", "1"]) == 1
     assert "No space left on device" in capsys.readouterr().err
     monkeypatch.undo()
@@ -207,9 +195,7 @@ def test_templates_compiled_for_other_filters_are_compiled_again(tmp_path):
     """Compiled templates are kept between builds; one compiled against another version of the filters (here
     `url` taking the page's context, then not) must not be run with these."""
     project = tmp_path / "project"
-    copy_generator(project)
-    for folder in ("templates", "static"):
-        shutil.copytree(ROOT / folder, project / folder)
+    copy_generator(project, "templates", "static")
 
     def build_here(name: str) -> str:
         result = subprocess.run([sys.executable, "build.py", "build", "--content", str(ROOT / "content"), "--out",

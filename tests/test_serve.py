@@ -46,10 +46,8 @@ def edit(file: Path, old: str, new: str) -> None:
 
 def copy_project(root: Path) -> Path:
     """What a maintainer checks out: the generator, its templates, static files and content."""
-    copy_generator(root)
+    copy_generator(root, "content", "templates", "static")
     shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
-    for name in ("content", "templates", "static"):
-        shutil.copytree(ROOT / name, root / name)
     return root
 
 

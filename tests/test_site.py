@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -302,9 +301,7 @@ def test_the_committed_site_is_a_fresh_build(site_dir):
 def project(tmp_path) -> Path:
     """A copy of the generator and content to break on purpose, built once into its own site/."""
     copy = tmp_path / "project"
-    copy_generator(copy)
-    for folder in ("templates", "static", "content"):
-        shutil.copytree(ROOT / folder, copy / folder)
+    copy_generator(copy, "templates", "static", "content")
     result = run_build_py(copy / "build.py", "build", cwd=copy)
     assert result.returncode == 0, result.stderr
     return copy
