@@ -80,6 +80,8 @@ def _code_json(code: Code, page_url: str) -> dict:
         "class": code.class_key,
         "status": code.status,
         "url": page_url,
+        "definition": code.definition and {"text": code.definition.text, "cited_as": code.definition.cited_as,
+                                           "url": code.definition.url},
         "meanings": [
             {"phrase": m.phrase, "status": m.status, "origin": m.origin, "spec": m.spec, "section": m.section,
              "spec_url": m.url, "registered": m.registered}

@@ -24,7 +24,8 @@ SECTION = re.compile(r"\d+(\.\d+)*\Z")
 COMMIT = re.compile(r"[0-9a-f]{40}\Z")
 
 CITED: Fields = {"spec": ("text", True), "section": ("text", True), "excerpt": ("text", True)}
-SEMANTICS_FIELDS: Fields = {"code": ("code", True), "headers": ("list", False), "cacheable": ("map", False),
+SEMANTICS_FIELDS: Fields = {"code": ("code", True), "definition": ("map", False), "headers": ("list", False),
+                            "cacheable": ("map", False),
                             "redirect": ("map", False), "no_content": ("map", False)}
 HEADER_FIELDS: Fields = {"field": ("text", True), "requirement": ("text", True), **CITED}
 CACHEABLE_FIELDS: Fields = {"value": ("bool", True), **CITED}
@@ -83,6 +84,7 @@ class Semantics:
     """What the defining specification says a response with `code` requires or allows."""
 
     code: int
+    definition: Citation | None  # the sentence that opens the code's own section and says what it means
     headers: tuple[HeaderRule, ...]
     cacheable: Cacheable | None
     redirect: Redirect | None
@@ -137,6 +139,10 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
             check.fail(doc.mark(path + ("code",)), f"code {code} is not in the registry: facts need its defining spec")
             continue
         cite = _Citer(check, specs[code], code)
+        definition = None
+        if "definition" in fields and (found := check.mapping(fields["definition"], path + ("definition",),
+                                                              CITED, "definition")):
+            definition = cite(found, path + ("definition",))
         headers = tuple(
             HeaderRule(rule["field"], rule["requirement"], cited)
             for rule_path, rule in check.items(fields, path, "headers", HEADER_FIELDS, "a header rule")
@@ -157,7 +163,7 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
         if "no_content" in fields and (found := check.mapping(fields["no_content"], path + ("no_content",),
                                                               CITED, "no_content")):
             no_content = cite(found, path + ("no_content",))
-        facts[code] = Semantics(code, headers, cacheable, redirect, no_content)
+        facts[code] = Semantics(code, definition, headers, cacheable, redirect, no_content)
     return tuple(facts[code] for code in sorted(facts)) if check.ok else ()
 
 

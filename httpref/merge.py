@@ -28,9 +28,20 @@ class SourceRef:
     """What a page needs to attribute a quotation."""
 
     id: str
+    kind: str  # "reference" or "owner"
     title: str
     label: str
     url: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    """What a code means, in the words of whoever defined it: its spec's opening sentence, else its owner's."""
+
+    text: str
+    markdown: bool  # an owner's words are Markdown; a spec's sentence is plain text, shown as printed
+    cited_as: str  # "RFC 9110 §15.5.30", or the owner source's label
+    url: str | None  # the section, or the owner's page
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +118,7 @@ class Code:
     class_key: str
     phrase: str
     status: str
+    definition: Definition | None
     meanings: tuple[Meaning, ...]
     aliases: tuple[Alias, ...]
     quotes: tuple[Quote, ...]
@@ -255,7 +267,7 @@ def _constants_by_code(libraries: tuple[Library, ...]) -> dict[int, tuple[Consta
 
 def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:
     """How pages attribute `source`, and its words about each code, in the order of its entries."""
-    ref = SourceRef(source.id, source.title, source.label, source.url)
+    ref = SourceRef(source.id, source.kind, source.title, source.label, source.url)
     return ref, tuple(Quote(ref, entry.name, entry.description) for entry in source.entries)
 
 
@@ -268,14 +280,27 @@ def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote,
     status = meanings[0].status if meanings else "unofficial"
     origin = meanings[0].origin if meanings else "unknown"
     quoted = {quote.source.id for quote in quotes}
+    quotes = tuple(sorted(quotes, key=lambda quote: quote.source.kind != "owner"))  # the owner speaks first
     summary = CodeSummary(number, phrase, status, origin, _summary(quotes, meanings, ranking))
     return Code(
-        number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status, meanings=meanings,
+        number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status,
+        definition=_definition(semantics, quotes), meanings=meanings,
         aliases=_aliases(phrase, meanings, names), quotes=quotes, names=names,
         omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
         ref=CodeRef(number, phrase), summary=summary, semantics=semantics, constants=constants,
         comparisons=comparisons,
     )
+
+
+def _definition(semantics: Semantics | None, quotes: tuple[Quote, ...]) -> Definition | None:
+    """The defining spec's own sentence where one was read; for codes no spec defines, the owner's first paragraph."""
+    if semantics and semantics.definition:
+        cited = semantics.definition
+        return Definition(cited.excerpt, False, f"{cited.spec} §{cited.section}", cited.url)
+    for quote in quotes:
+        if quote.source.kind == "owner":
+            return Definition(quote.description.split("\n\n")[0], True, quote.source.label, quote.source.url)
+    return None
 
 
 def _names_in_use(quotes: tuple[Quote, ...]) -> tuple[NameUse, ...]:

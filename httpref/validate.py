@@ -53,6 +53,7 @@ class Erratum:
 @dataclass(frozen=True)
 class Source:
     id: str
+    kind: str  # one of SOURCE_KINDS
     title: str
     label: str  # how lists and quotations name it: its own short `label`, else its title
     url: str | None
@@ -112,9 +113,12 @@ class Content:
 
 
 SITE_FIELDS: Fields = {"title": ("text", True), "description": ("text", True), "base_url": ("url", False)}
+# What a source is: a reference that describes codes others defined (the default), or the document of
+# whoever defined the codes it lists, whose words a code page puts first.
+SOURCE_KINDS = ("reference", "owner")
 SOURCE_FIELDS: Fields = {
-    "title": ("text", True), "label": ("text", False), "url": ("url", False), "license": ("text", False),
-    "note": ("text", False), "categories": ("map", False), "entries": ("list", True), "errata": ("list", False),
+    "title": ("text", True), "label": ("text", False), "kind": ("text", False), "url": ("url", False),
+    "license": ("text", False), "note": ("text", False), "categories": ("map", False), "entries": ("list", True), "errata": ("list", False),
 }
 CATEGORY_FIELDS: Fields = {"heading": ("text", True), "description": ("text", False)}
 ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "description": ("text", True)}
@@ -320,9 +324,12 @@ def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> S
         Erratum(item.get("code"), item["note"])
         for _, item in check.items(fields, (), "errata", ERRATUM_FIELDS, "an erratum")
     )
+    if "kind" in fields and fields["kind"] not in SOURCE_KINDS:
+        check.fail(doc.mark(("kind",)), f"kind '{fields['kind']}' is not one of: {', '.join(SOURCE_KINDS)}")
     if not check.ok:
         return None
-    return Source(source_id, fields["title"], fields.get("label", fields["title"]), fields.get("url"), fields.get("license"), fields.get("note", ""),
+    return Source(source_id, fields.get("kind", "reference"), fields["title"], fields.get("label", fields["title"]),
+                  fields.get("url"), fields.get("license"), fields.get("note", ""),
                   tuple(sorted(categories)), tuple(entry for _, entry in entries.values()), errata)
 
 

@@ -133,7 +133,7 @@ def test_check_on_the_committed_content_passes_without_errors():
 
 
 def source(source_id: str, *entries: tuple[int, str]) -> Source:
-    return Source(source_id, source_id.title(), source_id.title(), None, None, "", (),
+    return Source(source_id, "reference", source_id.title(), source_id.title(), None, None, "", (),
                   tuple(Entry(number, name, f"{source_id} on {number}.") for number, name in entries), ())
 
 
