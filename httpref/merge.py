@@ -340,11 +340,30 @@ def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...], ranking: 
     if quotes:
         position = {source_id: index for index, source_id in enumerate(ranking)}
         speaker = min(quotes, key=lambda quote: position[quote.source.id])
-        text = speaker.description.split("\n\n")[0].replace("\n", " ").strip()
-        sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z(`\"“])", text)
-        return sentence.group(1) if sentence else text
+        return first_sentence(speaker.description.split("\n\n")[0].replace("\n", " ").strip())
     meaning = meanings[0]
     return meaning.notes or f"Defined by {meaning.origin}; no source describes it yet."
+
+
+# Words whose full stop ends no sentence ("(e.g. POST, GET)"), compared case-folded.
+ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "cf.", "vs.", "viz.", "approx.", "incl.", "resp.", "no.")
+_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(`\"“])")
+_OPENS, _CLOSES = "([{“", ")]}”"  # not ‘’: ’ is also an apostrophe
+
+
+def first_sentence(text: str) -> str:
+    """`text` up to its first full stop (or ! ?) that is followed by a new sentence, is outside parentheses and
+    quotation marks, and ends no abbreviation; all of `text` when there is none."""
+    depth, straight_quotes, start = 0, 0, 0
+    for end in _SENTENCE_END.finditer(text):
+        for char in text[start:end.start()]:
+            depth += (char in _OPENS) - (char in _CLOSES)
+            straight_quotes += char == '"'
+        start = end.start()
+        words = text[:end.end()].rsplit(None, 1)
+        if depth <= 0 and straight_quotes % 2 == 0 and words[-1].casefold() not in ABBREVIATIONS:
+            return text[:end.end()]
+    return text
 
 
 def _status_class(key: str, codes: tuple[Code, ...], sources: tuple[Source, ...],
