@@ -76,7 +76,8 @@ def _json_list(items: tuple[bytes, ...]) -> bytes:
 def _code_json(code: Code, page_url: str) -> dict:
     return {
         "code": code.number,
-        "phrase": code.phrase,
+        "phrase": code.registry_phrase or code.phrase,
+        "name": code.phrase,
         "class": code.class_key,
         "status": code.status,
         "url": page_url,
@@ -122,7 +123,7 @@ def _search_record(code: Code) -> bytes:
     record = {
         "c": code.number, "p": code.phrase, "s": code.status,
         "o": ", ".join(dict.fromkeys(m.origin for m in code.meanings)),
-        "a": [alias.name for alias in code.aliases] + [m.phrase for m in code.meanings[1:]],
+        "a": [alias.name for alias in code.aliases] + [m.phrase for m in code.meanings if m.phrase != code.phrase],
         "k": [name for constant in code.constants for name in constant.names],
         "t": " ".join(words.split()),
     }

@@ -54,6 +54,21 @@ class Quote:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteGroup:
+    """Sources that say the same thing, shown as one quotation: the longest of their words, every source named."""
+
+    shown: Quote  # whose words are printed
+    same: tuple[Quote, ...]  # others whose words are these, up to case, spacing, punctuation and "can not"
+    part: tuple[Quote, ...]  # others whose words these contain whole
+    renamed: tuple[str, ...]  # the ids of members whose name for the code is not the one the page shows
+
+    @property
+    def reworded(self) -> tuple[Quote, ...]:
+        """Members whose exact words are not the printed ones: the page keeps them a click away."""
+        return tuple(quote for quote in self.same + self.part if quote.description != self.shown.description)
+
+
+@dataclass(frozen=True, slots=True)
 class Alias:
     """A name for a code other than its canonical phrase, and who uses it."""
 
@@ -74,6 +89,7 @@ class CodeRef:
 
     number: int
     phrase: str
+    registry_phrase: str | None = None  # the registry's phrase where the code goes by another name
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,24 +132,27 @@ class ComparisonPage:
 class Code:
     number: int
     class_key: str
-    phrase: str
+    phrase: str  # the name pages show: the registry's phrase, or the common name that stands for a placeholder
+    registry_phrase: str | None  # the registry's phrase where it is a placeholder ("(Unused)" for 418)
     status: str
     definition: Definition | None
     meanings: tuple[Meaning, ...]
     aliases: tuple[Alias, ...]
     quotes: tuple[Quote, ...]
+    quote_groups: tuple[QuoteGroup, ...]  # the quotes as pages show them: one per distinct thing said
     names: tuple[NameUse, ...]  # each distinct name the sources use, with its users
     omitted_by: tuple[SourceRef, ...]
     errata: tuple[tuple[SourceRef, Erratum], ...]
     ref: CodeRef
     summary: CodeSummary
+    summary_by: SourceRef | None  # whose first sentence the summary is; None when the registry's notes stand in
     semantics: Semantics | None  # what the defining spec requires of the response
     constants: tuple[Constant, ...]  # its names in standard libraries
     comparisons: tuple[Comparison, ...]  # the "which one?" pages it is compared on
 
     @property
-    def sources_disagree(self) -> bool:
-        return bool(self.quotes) and (len(self.names) > 1 or bool(self.omitted_by))
+    def sources_disagree(self) -> bool:  # on the name: leaving a code out is no disagreement
+        return len(self.names) > 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,18 +295,21 @@ def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote,
                 ranking: tuple[str, ...], semantics: Semantics | None, constants: tuple[Constant, ...],
                 comparisons: tuple[Comparison, ...]) -> Code:
     names = _names_in_use(quotes)
-    phrase = meanings[0].phrase if meanings else max(names, key=lambda use: len(use.sources)).name
+    registered = meanings[0].phrase if meanings else max(names, key=lambda use: len(use.sources)).name
+    phrase = meanings[0].common_name or registered if meanings else registered
+    registry_phrase = registered if phrase != registered else None
     status = meanings[0].status if meanings else "unofficial"
     origin = meanings[0].origin if meanings else "unknown"
     quoted = {quote.source.id for quote in quotes}
     quotes = tuple(sorted(quotes, key=lambda quote: quote.source.kind != "owner"))  # the owner speaks first
-    summary = CodeSummary(number, phrase, status, origin, _summary(quotes, meanings, ranking))
+    summary_text, summary_by = _summary(quotes, meanings, ranking)
+    summary = CodeSummary(number, phrase, status, origin, summary_text)
     return Code(
-        number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status,
-        definition=_definition(semantics, quotes), meanings=meanings,
-        aliases=_aliases(phrase, meanings, names), quotes=quotes, names=names,
+        number=number, class_key=f"{number // 100}xx", phrase=phrase, registry_phrase=registry_phrase,
+        status=status, definition=_definition(semantics, quotes), meanings=meanings,
+        aliases=_aliases(registered, meanings, names), quotes=quotes, quote_groups=group_quotes(quotes, phrase), names=names,
         omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
-        ref=CodeRef(number, phrase), summary=summary, semantics=semantics, constants=constants,
+        ref=CodeRef(number, phrase, registry_phrase), summary=summary, summary_by=summary_by, semantics=semantics, constants=constants,
         comparisons=comparisons,
     )
 
@@ -303,6 +325,30 @@ def _definition(semantics: Semantics | None, quotes: tuple[Quote, ...]) -> Defin
     return None
 
 
+def words_key(text: str) -> str:
+    """What two descriptions share when they say the same: case, spacing, punctuation, Markdown and "can not" aside."""
+    return " ".join(re.findall(r"\w+", text.casefold().replace("can not", "cannot")))
+
+
+def group_quotes(quotes: tuple[Quote, ...], phrase: str) -> tuple[QuoteGroup, ...]:
+    """One group per thing said: quotes with the same words (by `words_key`) share one, and a quote whose words
+    another contains whole joins that one's group. Groups keep the order of their first member."""
+    keys = [words_key(quote.description) for quote in quotes]
+    groups: list[list[int]] = []  # indexes into `quotes`, the one shown first
+    for index in sorted(range(len(quotes)), key=lambda i: -len(keys[i])):  # longest first; ties keep page order
+        key = f" {keys[index]} "
+        home = next((group for group in groups if keys[index] and key in f" {keys[group[0]]} "), None)
+        if home is None:
+            groups.append([index])
+        else:
+            home.append(index)
+    renamed = tuple(quote.source.id for quote in quotes if name_key(quote.name) != name_key(phrase))
+    return tuple(QuoteGroup(quotes[group[0]], tuple(quotes[i] for i in sorted(group[1:]) if keys[i] == keys[group[0]]),
+                            tuple(quotes[i] for i in sorted(group[1:]) if keys[i] != keys[group[0]]),
+                            tuple(quotes[i].source.id for i in group if quotes[i].source.id in renamed))
+                 for group in sorted(groups, key=min))
+
+
 def _names_in_use(quotes: tuple[Quote, ...]) -> tuple[NameUse, ...]:
     """Distinct names (by `name_key`) in source order, each spelled as its first user spells it."""
     uses: dict[str, NameUse] = {}
@@ -314,7 +360,8 @@ def _names_in_use(quotes: tuple[Quote, ...]) -> tuple[NameUse, ...]:
 
 
 def _aliases(phrase: str, meanings: tuple[Meaning, ...], names: tuple[NameUse, ...]) -> tuple[Alias, ...]:
-    """Every name but the code's phrase and its meanings' phrases, with who uses each."""
+    """Every name but the registry's phrases, with who uses each (a common name shown in place of a placeholder
+    phrase stays listed: this is where its users are named)."""
     phrases = {name_key(meaning.phrase) for meaning in meanings} | {name_key(phrase)}
     aliases: dict[str, Alias] = {}
 
@@ -335,14 +382,15 @@ def _aliases(phrase: str, meanings: tuple[Meaning, ...], names: tuple[NameUse, .
     return tuple(aliases.values())
 
 
-def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...], ranking: tuple[str, ...]) -> str:
+def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...],
+             ranking: tuple[str, ...]) -> tuple[str, SourceRef | None]:
     """The first sentence of the highest-ranked source's words, for lists; registry notes when no source speaks."""
     if quotes:
         position = {source_id: index for index, source_id in enumerate(ranking)}
         speaker = min(quotes, key=lambda quote: position[quote.source.id])
-        return first_sentence(speaker.description.split("\n\n")[0].replace("\n", " ").strip())
+        return first_sentence(speaker.description.split("\n\n")[0].replace("\n", " ").strip()), speaker.source
     meaning = meanings[0]
-    return meaning.notes or f"Defined by {meaning.origin}; no source describes it yet."
+    return meaning.notes or f"Defined by {meaning.origin}; no source describes it yet.", None
 
 
 # Words whose full stop ends no sentence ("(e.g. POST, GET)"), compared case-folded.
@@ -383,7 +431,7 @@ def _source_page(source: Source, ref: SourceRef, codes: tuple[CodeRef, ...]) -> 
     differences = tuple(
         Difference(by_number[entry.code], entry.name)
         for entry in sorted(source.entries, key=lambda e: e.code)
-        if name_key(entry.name) != name_key(by_number[entry.code].phrase)
+        if name_key(entry.name) != name_key(by_number[entry.code].registry_phrase or by_number[entry.code].phrase)
     )
     return SourcePage(
         replace(source, entries=()),  # its page shows no entry's words: a description's edit leaves it equal

@@ -277,7 +277,9 @@ class Renderer:
             "site": site, "page": spec, "links": links, "assets": assets,
             "canonical": links.canonical(target_of(spec.path)) if spec.sitemap else None,
             "canonical_url": lambda target: links.canonical(target) or links(target),
-            "stable_url": (options.base_url or "/") + target_of(spec.path),
+            # A page's address to quote; none in a bundle without a base URL, where the path alone is useless.
+            "stable_url": None if options.mode == BUNDLE and not options.base_url
+            else (options.base_url or "/") + target_of(spec.path),
             "root": links(""), "bundle": options.mode == BUNDLE, "class_titles": CLASS_TITLES,
             "root_folder": links("").removesuffix("index.html") or "./",  # site.js appends paths to it
             **dict(spec.data),

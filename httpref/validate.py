@@ -91,6 +91,7 @@ class Meaning:
     url_label: str | None = None  # what `url` is when there is no spec: "documentation", "source code", ...
     registration: str | None = None  # permanent | temporary
     expires: str | None = None  # the date IANA lists a temporary registration to expire, 'YYYY-MM-DD'
+    common_name: str | None = None  # what readers call a code whose phrase is a placeholder ("I'm a teapot")
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,7 @@ MEANING_FIELDS: Fields = {
     "code": ("code", True), "phrase": ("text", True), "spec": ("text?", True), "section": ("text?", True),
     "url": ("url?", True), "url_label": ("text", False), "status": ("text", True), "origin": ("text", True),
     "registered": ("bool", True), "registration": ("text", False), "expires": ("text", False),
-    "iana_ref": ("text", False), "notes": ("text", False),
+    "iana_ref": ("text", False), "notes": ("text", False), "common_name": ("text", False),
     "former_phrases": ("list", False), "also_known_as": ("list", False), "class": ("text", True),
 }
 ALIAS_FIELDS: Fields = {"name": ("text", True), "used_by": ("text", True), "url": ("url", False)}
@@ -255,10 +256,14 @@ def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, 
             for _, a in check.items(fields, path, "also_known_as", ALIAS_FIELDS, "an also_known_as name")
         )
         _check_link_and_registration(check, path, fields)
+        common = fields.get("common_name")
+        if common is not None and common not in {name.phrase for name in former + aliases}:
+            check.fail(doc.mark(path + ("common_name",)), f"common_name '{common}' is none of this entry's "
+                       "former_phrases or also_known_as names, which say who uses it")
         meanings.append(Meaning(
             code, fields["phrase"], _text(fields["spec"]), _text(fields["section"]), fields["url"],
             fields["status"], fields["origin"], fields["registered"], fields.get("notes", ""),
-            former, aliases, fields.get("url_label"), fields.get("registration"), fields.get("expires"),
+            former, aliases, fields.get("url_label"), fields.get("registration"), fields.get("expires"), common,
         ))
     return tuple(meanings) if check.ok else ()
 
