@@ -13,6 +13,7 @@ from typing import Iterator
 import pytest
 
 from httpref.load import load
+from httpref.merge import name_key
 from httpref.render import Markdown
 from httpref.validate import Content, validate
 from conftest import ROOT, copy_generator
@@ -144,14 +145,21 @@ def test_every_listed_code_quotes_every_source_that_lists_it(pages, content):
             listed_by.setdefault(entry.code, []).append((source.id, entry))
     for number, listings in listed_by.items():
         page = pages[f"{number}/index.html"]
+        shown_name = page.find("h1", id="top").find(cls="code-phrase").text()
         quotes = page.find_all("figure", cls="quote")
-        assert [q.attrs.get("id") for q in quotes] == [f"source-{source_id}" for source_id, _ in listings], number
-        for (source_id, entry), quote in zip(listings, quotes):
-            assert quote.find("a", cls="quote-source").attrs["href"] == f"../sources/{source_id}/"
-            assert f"“{entry.name}”" in quote.find(cls="quote-name").text()
-            # The quotation is the source's words: same words, only Markdown and typography applied.
-            description = re.sub(r"\]\([^)]*\)", "]", entry.description)
-            assert words(quote.find("blockquote").text()) == words(description), (number, source_id)
+        anchored = {element.attrs["id"]: quote for quote in quotes for element in quote.iter() if "id" in element.attrs}
+        assert sorted(anchored) == sorted(f"source-{source_id}" for source_id, _ in listings), number
+        for source_id, entry in listings:
+            quote = anchored[f"source-{source_id}"]  # the quotation that speaks for it, grouped or its own
+            assert f"../sources/{source_id}/" in quote.find("figcaption").hrefs()
+            # Its name is shown only where it is not the page's name for the code.
+            names_shown = [name.text() for name in quote.find_all(cls="quote-name")]
+            assert (f"calls it “{entry.name}”" in names_shown) == (name_key(entry.name) != name_key(shown_name))
+            # The quotation, or its "exact words" under it, is the source's words: only Markdown and typography
+            # applied.
+            description = words(re.sub(r"\]\([^)]*\)", "]", entry.description))
+            own = [words(quote.find("blockquote").text())] + [words(dd.text()) for dd in quote.find_all("dd")]
+            assert description in own, (number, source_id)
 
 
 def alias_rows(page: Element) -> dict[str, tuple[list[str], str]]:
@@ -175,9 +183,10 @@ def test_413_shows_content_too_large_and_both_aliases_with_their_users(pages):
 
 def test_306_shows_unused_and_switch_proxy_each_attributed(pages):
     page = pages["306/index.html"]
-    assert page.find("h1", id="top").find(cls="code-phrase").text() == "(Unused)"
+    assert page.find("h1", id="top").find(cls="code-phrase").text() == "Switch Proxy"
+    assert page.find(cls="registry-phrase").text() == "“(Unused)” in the IANA registry; reserved"
     assert page.find("figure", id="source-cat-codes").find(cls="quote-name").text() == "calls it “(Unused)”"
-    assert page.find("figure", id="source-api-design").find(cls="quote-name").text() == "calls it “Switch Proxy”"
+    assert page.find("figure", id="source-api-design").find_all(cls="quote-name") == []  # the page's own name
     assert alias_rows(page)["Switch Proxy"][0] == ["../sources/api-design/"]
     disagreement = page.find("section", cls="disagree")
     assert "“(Unused)”" in disagreement.text() and "“Switch Proxy”" in disagreement.text()
@@ -194,7 +203,7 @@ def test_530_shows_both_meanings(pages):
 def test_a_code_no_source_lists_still_has_a_page_with_registry_facts(pages):
     page = pages["521/index.html"]
     assert page.find("h1", id="top").find(cls="code-phrase").text() == "Web Server Is Down"
-    assert "Cloudflare" in page.find("section", cls="facts").text()
+    assert "Cloudflare" in page.find("p", cls="status-line").text()
     assert page.find_all("figure", cls="quote") == []
 
 
