@@ -2,11 +2,18 @@
 say, a usable name for placeholder phrases, and quiet pages (no disagreement box for omission, no useless link box)."""
 from __future__ import annotations
 
+import json
 import re
+import shutil
 
 import pytest
 
-from httpref.merge import ABBREVIATIONS, first_sentence
+from conftest import ROOT, run_build
+from httpref.load import load
+from httpref.merge import ABBREVIATIONS, Quote, SourceRef, first_sentence, group_quotes, merge
+from httpref.pages import BUNDLE, HOSTED, Options
+from httpref.render import Renderer
+from httpref.validate import validate
 from test_site import pages, parse_html  # noqa: F401  (pages is a fixture)
 
 
@@ -56,3 +63,115 @@ def test_every_summary_the_site_shows_is_a_whole_sentence(pages):
 def test_405s_summary_is_not_cut_at_e_g(pages):
     row = pages["index.html"].find(id="405")
     assert "(e.g. POST, GET, DELETE) is not allowed for the resource." in row.text()
+
+
+# --------------------------------------------------------------------------- quotations grouped by what they say
+
+
+def quote(source_id: str, name: str, description: str) -> Quote:
+    return Quote(SourceRef(source_id, "reference", source_id, source_id, None), name, description)
+
+
+def test_same_words_share_a_quotation_and_contained_words_join_the_longer():
+    quotes = (quote("a", "Not Found", "The server cannot find the requested resource."),
+              quote("b", "Not Found", "The server has not found anything."),
+              quote("c", "Not found", "The server can not find the requested resource"),
+              quote("d", "Not Found", "The server can not find the requested resource. This is common."),
+              quote("e", "Not Found", "the server CANNOT find the requested resource!"))
+    groups = group_quotes(quotes, "Not Found")
+    assert [(g.shown.source.id, [q.source.id for q in g.same], [q.source.id for q in g.part]) for g in groups] == [
+        ("d", [], ["a", "c", "e"]), ("b", [], [])]  # in the order of their first member
+    assert [q.source.id for q in groups[0].reworded] == ["a", "c", "e"]
+    assert groups[0].renamed == ()  # "Not found" is the page's name, in another case
+
+
+def test_a_quotation_contained_in_another_only_in_part_of_a_word_stays_its_own():
+    quotes = (quote("a", "X", "Request timeout."), quote("b", "X", "Request timeouts happen."))
+    assert len(group_quotes(quotes, "X")) == 2
+
+
+def test_identical_words_show_once_with_nothing_to_unfold():
+    quotes = (quote("a", "OK", "Fine."), quote("b", "Okay", "Fine."))
+    (group,) = group_quotes(quotes, "OK")
+    assert ([q.source.id for q in group.same], group.reworded, group.renamed) == (["b"], (), ("b",))
+
+
+def test_404_shows_the_server_can_not_find_once_for_three_sources(pages, reference):
+    page = pages["404/index.html"]
+    quotations = page.find_all("figure", cls="quote")
+    said = [q for q in quotations if "can not find the requested resource" in q.find("blockquote").text()]
+    assert len(said) == 1 and len(quotations) == 3
+    anchors = {e.attrs["id"] for e in said[0].iter() if "id" in e.attrs}
+    assert anchors == {"source-response-codes", "source-api-design", "source-code-table"}
+    caption = said[0].find("figcaption")
+    assert {"../sources/api-design/", "../sources/code-table/", "../sources/response-codes/"} <= set(caption.hrefs())
+    assert page.find_all(cls="quote-name") == []  # every source calls it "Not Found", as the page does
+    # Every source's exact words stay on the page (a click away) and in the JSON.
+    code = next(code for code in reference.codes if code.number == 404)
+    exact = [dd.text().strip() for dd in said[0].find_all("dd")]
+    assert [q.description for q in code.quotes if q.source.id in ("api-design", "code-table")] == exact
+
+
+def test_the_json_keeps_one_item_per_source_with_its_exact_words(site_dir, reference):
+    code = next(code for code in reference.codes if code.number == 404)
+    data = json.loads((site_dir / "api" / "404.json").read_text(encoding="utf-8"))
+    assert data["sources"] == [{"id": q.source.id, "name": q.name, "description": q.description} for q in code.quotes]
+
+
+# --------------------------------------------------------------------------- a name for placeholder phrases
+
+
+def test_418_is_im_a_teapot_with_the_registry_phrase_beside_it(pages, site_dir):
+    page = pages["418/index.html"]
+    assert page.find("h1", id="top").find(cls="code-phrase").text() == "I'm a teapot"
+    assert page.find("title").text().startswith("418 I'm a teapot")
+    assert page.find(cls="registry-phrase").text() == "“(Unused)” in the IANA registry; reserved"
+    assert page.find(id="markdown-link").text() == "[418 I'm a teapot](/418/)"
+    for listing in ("index.html", "4xx/index.html"):
+        assert "I'm a teapot" in pages[listing].find(id="418").text()
+    index = (site_dir / "search-index.js").read_text(encoding="utf-8")
+    record = json.loads(re.search(r'\{"c":418,.*?\}(?=,\{"c"|\];)', index).group(0))
+    assert record["p"] == "I'm a teapot" and "(Unused)" in record["a"]
+    data = json.loads((site_dir / "api" / "418.json").read_text(encoding="utf-8"))
+    assert (data["phrase"], data["name"]) == ("(Unused)", "I'm a teapot")
+    # Who uses the name is still said: it stays listed with its users.
+    aliases = page.find("ul", cls="aliases").text()
+    assert "I'm a teapot" in aliases and "RFC 2324" in aliases
+
+
+def test_a_common_name_must_be_one_the_entry_says_who_uses(tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(ROOT / "content", content)
+    registry = content / "registry.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("common_name: I'm a teapot",
+                                                                      "common_name: Teapot Error"), encoding="utf-8")
+    result = run_build("check", "--content", str(content))
+    assert result.returncode == 1
+    assert re.search(r"registry\.yaml:\d+:\d+: error: common_name 'Teapot Error' is none of", result.stdout + result.stderr)
+
+
+# --------------------------------------------------------------------------- quieter pages
+
+
+def test_leaving_a_code_out_is_a_plain_line_not_a_disagreement(pages, reference):
+    code = next(code for code in reference.codes if code.number == 429)
+    assert code.omitted_by and len(code.names) == 1
+    page = pages["429/index.html"]
+    assert page.find_all("section", cls="disagree") == []
+    assert page.find("p", cls="not-listed").text().startswith("Not listed by ")
+
+
+def test_names_that_differ_still_show_where_the_sources_disagree(pages):
+    disagreement = pages["306/index.html"].find("section", cls="disagree").text()
+    assert "“(Unused)”" in disagreement and "“Switch Proxy”" in disagreement
+
+
+def render_404(options: Options) -> str:
+    return Renderer(jobs=1).render(merge(validate(load(ROOT / "content"))), options)["404/index.html"].decode()
+
+
+def test_the_bundle_has_no_link_box_unless_a_base_url_gives_the_hosted_address():
+    assert 'class="link-box"' not in render_404(Options(BUNDLE))
+    hosted = parse_html(render_404(Options(BUNDLE, "https://example.org/http/")))
+    assert hosted.find(id="permalink").text() == "https://example.org/http/404/"
+    assert 'class="link-box"' in render_404(Options(HOSTED))
