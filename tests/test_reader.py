@@ -2,13 +2,18 @@
 say, a usable name for placeholder phrases, and quiet pages (no disagreement box for omission, no useless link box)."""
 from __future__ import annotations
 
+import functools
+import http.server
 import json
 import re
 import shutil
+import threading
+from collections.abc import Iterator
 
 import pytest
+from playwright.sync_api import expect
 
-from conftest import ROOT, run_build
+from conftest import ROOT, QuietHandler, run_build
 from httpref.load import load
 from httpref.merge import ABBREVIATIONS, Quote, SourceRef, first_sentence, group_quotes, merge
 from httpref.pages import BUNDLE, HOSTED, Options
@@ -175,3 +180,97 @@ def test_the_bundle_has_no_link_box_unless_a_base_url_gives_the_hosted_address()
     hosted = parse_html(render_404(Options(BUNDLE, "https://example.org/http/")))
     assert hosted.find(id="permalink").text() == "https://example.org/http/404/"
     assert 'class="link-box"' in render_404(Options(HOSTED))
+
+
+# --------------------------------------------------------------------------- the first screen, in Chromium
+
+DESKTOP = {"viewport": {"width": 1280, "height": 800}}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+DEFINITIONS = {  # the RFCs' opening sentences, added to a copy of the content when it has none yet
+    404: '{spec: RFC 9110, section: 15.5.5, excerpt: "The 404 (Not Found) status code indicates that the origin '
+         'server did not find a current representation for the target resource or is not willing to disclose that '
+         'one exists."}',
+    429: '{spec: RFC 6585, section: "4", excerpt: "The 429 status code indicates that the user has sent too many '
+         'requests in a given amount of time (\\"rate limiting\\")."}',
+}
+
+
+@pytest.fixture(scope="module")
+def defined_site(tmp_path_factory) -> Iterator[str]:
+    """The real content with definitions for 404 and 429, built and served over http; its URL."""
+    work = tmp_path_factory.mktemp("defined")
+    shutil.copytree(ROOT / "content", work / "content")
+    semantics = work / "content" / "semantics.yaml"
+    text = semantics.read_text(encoding="utf-8")
+    for number, definition in DEFINITIONS.items():
+        start = text.index(f"- code: {number}\n")
+        end = text.find("\n- code:", start)
+        if "definition:" not in text[start:end]:
+            text = text.replace(f"- code: {number}\n", f"- code: {number}\n  definition: {definition}\n", 1)
+    semantics.write_text(text, encoding="utf-8")
+    folder = work / "site"
+    result = run_build("build", "--content", str(work / "content"), "--out", str(folder))
+    assert result.returncode == 0, result.stderr
+    handler = functools.partial(QuietHandler, directory=str(folder))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        yield f"http://127.0.0.1:{server.server_port}/"
+        server.shutdown()
+
+
+def bottom(page, selector: str) -> float:
+    box = page.locator(selector).bounding_box()
+    return box["y"] + box["height"]
+
+
+@pytest.mark.parametrize("device", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_definition_and_summary_are_on_the_first_screen(browser, defined_site, device):
+    context = browser.new_context(**device)
+    try:
+        page = context.new_page()
+        for number in (404, 429):
+            page.goto(f"{defined_site}{number}/")
+            assert DEFINITIONS[number].split('excerpt: "')[1][:30] in page.locator(".definition").inner_text()
+            for selector in ("h1", ".status-line", ".definition", ".summary"):
+                assert bottom(page, selector) <= device["viewport"]["height"], (number, selector)
+        for number in (418, 522):  # no definition read yet: the summary still opens the page
+            page.goto(f"{defined_site}{number}/")
+            assert bottom(page, ".summary") <= device["viewport"]["height"], number
+    finally:
+        context.close()
+
+
+def test_the_phone_header_is_compact_and_shows_no_keyboard_hint(browser, defined_site):
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.goto(f"{defined_site}429/")
+        assert page.locator("header.top").bounding_box()["height"] <= 100  # was 138 px
+        expect(page.locator(".key-hint")).to_be_hidden()
+        assert "/" not in page.locator("#search-input").get_attribute("placeholder")
+        assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+    finally:
+        context.close()
+
+
+def test_a_desktop_shows_the_slash_hint_until_the_box_is_used(page, defined_site):
+    page.set_viewport_size(DESKTOP["viewport"])
+    page.goto(defined_site)
+    expect(page.locator(".key-hint")).to_be_visible()
+    page.locator("#search-input").focus()
+    expect(page.locator(".key-hint")).to_be_hidden()
+
+
+def test_the_hidden_pilcrow_never_takes_a_line_of_its_own(browser, defined_site):
+    context = browser.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        for number in (104, 412, 424, 429):  # headings that fill their last line at 390 px
+            page.goto(f"{defined_site}{number}/")
+            heights = page.evaluate("""() => { const h1 = document.querySelector('h1');
+                const before = h1.getBoundingClientRect().height;
+                h1.querySelector('.header-anchor').remove();
+                return [before, h1.getBoundingClientRect().height]; }""")
+            assert heights[0] == heights[1], number
+    finally:
+        context.close()
