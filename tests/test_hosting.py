@@ -29,7 +29,7 @@ from httpref.render import Renderer
 BASE_URL = "https://example.org/http/"
 PREFIX = "/http/"  # the sub-path the based build is served at, as BASE_URL says
 UNLISTED = "unlisted"  # a page added to a copy of the content with `sitemap: false`
-JSON_KEYS = ["code", "phrase", "class", "status", "url", "definition", "meanings", "headers", "cacheable", "redirect",
+JSON_KEYS = ["code", "phrase", "name", "class", "status", "url", "definition", "meanings", "headers", "cacheable", "redirect",
              "no_content", "constants", "aliases", "sources"]
 
 
@@ -421,7 +421,8 @@ def test_json_matches_the_model_in_a_stable_key_order(based_site, reference):
     for code, entry in zip(reference.codes, every):
         assert json.loads((based_site / "api" / f"{code.number}.json").read_text(encoding="utf-8")) == entry
         assert list(entry) == JSON_KEYS
-        assert (entry["phrase"], entry["class"], entry["status"]) == (code.phrase, code.class_key, code.status)
+        assert (entry["name"], entry["class"], entry["status"]) == (code.phrase, code.class_key, code.status)
+        assert entry["phrase"] == (code.registry_phrase or code.phrase)  # the registry's, "(Unused)" for 418
         assert entry["url"] == f"{BASE_URL}{code.number}/"
         assert entry["meanings"] == [
             {"phrase": m.phrase, "status": m.status, "origin": m.origin, "spec": m.spec, "section": m.section,
