@@ -40,21 +40,24 @@ def followed(out: Path) -> Path:
 
 def check_out_dir(out: Path, content: Path) -> None:
     """Refuse output folders that a swap would destroy or that would feed back into content."""
+    def refused(message: str) -> BuildError:
+        return BuildError([error(str(out), (1, 1), message)])
+
     try:
         out, content = out.resolve(), content.resolve()
+        for folder in (content, TEMPLATES, STATIC, ROOT):
+            if out == folder or out in folder.parents:
+                raise refused(f"output folder must not be or contain {folder}")
+        if content in out.parents:
+            raise refused("output folder must not lie inside the content folder")
         problem = _unreplaceable(out)
-    except (OSError, RuntimeError) as exc:  # RuntimeError: a symlink loop on the way  # e.g. a name too long for the file system
-        raise BuildError([error(str(out), (1, 1), f"cannot use this output folder: {getattr(exc, 'strerror', None) or exc}")]) from None
-    if problem:
-        raise BuildError([error(str(out), (1, 1), problem)])
-    for folder in (content, TEMPLATES, STATIC, ROOT):
-        if out == folder or out in folder.parents:
-            raise BuildError([error(str(out), (1, 1), f"output folder must not be or contain {folder}")])
-    if content in out.parents:
-        raise BuildError([error(str(out), (1, 1), "output folder must not lie inside the content folder")])
-    nearest = next(folder for folder in out.parents if folder.exists())  # missing folders get made
+        if problem:
+            raise refused(problem)
+        nearest = next(folder for folder in out.parents if folder.exists())  # missing folders get made
+    except (OSError, RuntimeError) as exc:  # e.g. a name too long; RuntimeError: a symlink loop on the way
+        raise refused(f"cannot use this output folder: {getattr(exc, 'strerror', None) or exc}") from None
     if not os.access(nearest, os.W_OK):
-        raise BuildError([error(str(out), (1, 1), f"output folder's parent is not writable ({nearest})")])
+        raise refused(f"output folder's parent is not writable ({nearest})")
 
 
 def _unreplaceable(out: Path) -> str | None:
