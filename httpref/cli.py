@@ -101,7 +101,7 @@ def command_bundle(args) -> int:
     except BuildError as exc:
         return _refused(exc)
     status, outputs, _ = _build_and_write(
-        args, Options(BUNDLE), lambda files: write_bundle(files, zip_path, zip_path.name.removesuffix(".zip")),
+        args, Options(BUNDLE), lambda files: write_bundle(files, zip_path, args.out.name.removesuffix(".zip")),
         "the bundle")
     if status:
         return status

@@ -223,6 +223,22 @@ def test_bundle_replaces_its_own_zip_with_the_same_bytes(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["codes.zip"]
 
 
+def test_bundle_follows_a_symlink_to_its_own_zip_and_refuses_one_to_a_file_of_yours(tmp_path):
+    (tmp_path / "README.md").write_text("# mine\n")
+    assert bundle(tmp_path / "codes.zip").returncode == 0
+    (tmp_path / "latest.zip").symlink_to("codes.zip")
+    (tmp_path / "readme.zip").symlink_to("README.md")
+    made = bundle(tmp_path / "latest.zip")
+    assert made.returncode == 0, made.stderr
+    assert f"written to {tmp_path / 'codes.zip'}" in made.stdout
+    with zipfile.ZipFile(tmp_path / "codes.zip") as archive:
+        assert archive.namelist()[0].startswith("latest/")  # named as the user named it
+    before = tree(tmp_path)
+    assert_refused_in_one_line(bundle(tmp_path / "readme.zip"), "not a bundle this tool made")
+    assert tree(tmp_path) == before
+    assert sorted(before) == ["README.md", "codes.zip", "latest.zip", "readme.zip"]
+
+
 # --------------------------------------------------------------------------- base URLs
 
 
