@@ -17,7 +17,7 @@ import pytest
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
-from httpref.serve import DevSite
+from httpref.serve import DevSite, SaveWatcher
 from httpref.write import BIG_FILE, update_files
 from conftest import disk_full_after, run_build
 from test_serve import SOURCE, assert_same_as_clean_build, copy_project, dev, files_in, reword  # noqa: F401
@@ -91,6 +91,14 @@ def test_a_missing_content_folder_is_one_line(tmp_path):
     result = run_build("serve", "--content", str(tmp_path / "nowhere"), "--port", "0", cwd=tmp_path, timeout=30)
     assert result.returncode == 1
     assert result.stderr == f"{tmp_path / 'nowhere'}: error: content folder not found\n"
+
+
+def test_a_folder_that_cannot_be_watched_is_said_not_waited_for(tmp_path):
+    # A content folder removed just before serve watches it: the server must not wait forever to start.
+    watcher = SaveWatcher([tmp_path / "removed"], lambda saved: None)
+    assert watcher.ready.wait(10)
+    assert isinstance(watcher.failure, FileNotFoundError)
+    watcher.close()
 
 
 @pytest.mark.parametrize("port", ["70000", "-1", "http"])
