@@ -7,6 +7,7 @@ import errno
 import http.client
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -20,7 +21,8 @@ from tornado.websocket import websocket_connect
 from httpref.serve import DevSite, SaveWatcher
 from httpref.write import BIG_FILE, update_files
 from conftest import disk_full_after, run_build
-from test_serve import SOURCE, assert_same_as_clean_build, copy_project, dev, files_in, reword  # noqa: F401
+from test_serve import (SOURCE, assert_same_as_clean_build, copy_project, dev, files_in,  # noqa: F401
+                        reword, wait_for)
 
 # --------------------------------------------------------------------------- a failed write
 
@@ -237,3 +239,30 @@ def test_the_reload_websocket_of_its_own_origin_hears_reloads(server):
 
     assert '"path": "assets/style.css"' in asyncio.run(hear_a_reload())
 
+
+
+def test_a_file_that_cannot_be_written_is_an_error_page_and_the_fix_is_served(server):
+    port, process, temp = server
+    project, built = temp / "project", next(temp.glob("http-status-serve-*"))
+    source = project / SOURCE
+    good = source.read_text(encoding="utf-8")
+    # The files 404's description is on; the search index is written last of them, and replaced whole
+    # (not written over in place) through a partial copy beside it, which a folder now stands in the way of.
+    quoting = ["/404/", "/api/404.json", "/api/codes.json", "/search-index.js"]
+    assert (built / "search-index.js").stat().st_size < BIG_FILE
+    (built / ".search-index.js.partial").mkdir()
+    (built / ".search-index.js.partial/x").write_text("x")
+    reword(source, "blocked")
+
+    def error_shown():
+        status, body = request(port, "/")
+        return status == 500 and "cannot write the site: Is a directory" in body
+
+    wait_for(error_shown, "the write error in the browser", within=10)
+    assert f"{built / 'search-index.js'}:1:1: error: cannot write the site: Is a directory" in \
+        (temp / "serve.err").read_text()
+    shutil.rmtree(built / ".search-index.js.partial")  # the obstacle removed, and the edit undone:
+    source.write_text(good, encoding="utf-8")  # the files written meanwhile must be written back
+    wait_for(lambda: request(port, "/")[0] == 200, "the site again", within=10)
+    wait_for(lambda: not any("(blocked)" in request(port, path)[1] for path in quoting),
+             "the undone edit everywhere", within=10)
