@@ -324,11 +324,14 @@ def command_serve(args) -> int:
     # Until the server's loop runs, SIGTERM stops it as Ctrl-C does: KeyboardInterrupt unwinds the start-up
     # and removes the temporary folder. The loop then takes both signals over.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        with tempfile.TemporaryDirectory(prefix="http-status-serve-") as out:
+    with tempfile.TemporaryDirectory(prefix="http-status-serve-") as out:
+        try:
             status = _serve(args, Path(out))
-    except KeyboardInterrupt:
-        status = 0
+        except KeyboardInterrupt:
+            status = 0
+        finally:  # a second Ctrl-C must not cut the removal of the folder short
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(signum, signal.SIG_IGN)
     if status == 0:
         print("stopped", flush=True)
     return status
