@@ -158,6 +158,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, not {text!r}")
         return int(text)
 
+    def port(text: str) -> int:
+        if not text.isdigit() or int(text) > 65535:
+            raise argparse.ArgumentTypeError(f"must be a port number, 1 to 65535 (0: any free port), not {text!r}")
+        return int(text)
+
     jobs_help = ("processes that render pages (default: one per core when the site is big enough to gain; "
                  "1: this process only)")
     build = add("build", "build the site (the default command)")
@@ -167,7 +172,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("check", "validate content without writing anything")
     serve = add("serve", "build, serve and rebuild on every save, reloading the browser")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port, default=8000, help="port to listen on (default 8000; 0: any free port)")
     bundle = add("bundle", "write the offline HTML bundle (a zip)")
     bundle.add_argument("--out", type=Path, default=Path("dist/http-status-codes.zip"))
     bundle.add_argument("--jobs", "-j", type=jobs, help=jobs_help)

@@ -154,6 +154,8 @@ BIG_FILE = 1_000_000  # bytes: files this big are written over in place by `upda
 def update_files(outputs: dict[str, bytes], previous: dict[str, bytes], out: Path) -> list[str]:
     """Write only files whose bytes changed and delete vanished ones; for `serve`.
 
+    `previous` is what `out` holds, and is kept so file by file: when a write fails (a full disk, a name
+    too long) it still tells what is on disk, and the next call writes what this one could not.
     Each file is replaced atomically (written beside it, then renamed over it), except the big ones (at
     100 x 500, codes.json and the search index, 21 MB), which are written over in place: replacing them
     freed and allocated 21 MB of blocks a save, 8-80 ms here, against 3-7 ms in place. A browser fetching
@@ -162,15 +164,33 @@ def update_files(outputs: dict[str, bytes], previous: dict[str, bytes], out: Pat
     changed = [path for path, data in outputs.items() if previous.get(path) != data]
     for path in changed:
         target = out / path
-        if len(previous.get(path, b"")) >= BIG_FILE and _overwrite(target, outputs[path]):
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_bytes(outputs[path])
-        os.replace(partial, target)
+        try:
+            if not (len(previous.get(path, b"")) >= BIG_FILE and _overwrite(target, outputs[path])):
+                _replace(target, outputs[path])
+        except OSError as exc:
+            if len(previous.get(path, b"")) >= BIG_FILE:  # maybe half written over: gone, so it is written whole
+                previous.pop(path)
+                with contextlib.suppress(OSError):
+                    target.unlink()
+            raise OSError(exc.errno, exc.strerror, str(target)) from None  # the file, not its partial copy
+        previous[path] = outputs[path]
     for path in previous.keys() - outputs.keys():
         (out / path).unlink(missing_ok=True)
+        del previous[path]
     return changed
+
+
+def _replace(target: Path, data: bytes) -> None:
+    """`target` replaced by `data` in one step; a failed write leaves no partial copy behind."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, target)
+    except OSError:
+        with contextlib.suppress(OSError):  # e.g. the name too long to make it in the first place
+            partial.unlink()
+        raise
 
 
 def _overwrite(target: Path, data: bytes) -> bool:
