@@ -110,11 +110,11 @@ def test_codes_without_content_say_so(site_dir):
         assert fact(site_dir, code, "Content").startswith("never carries content")
 
 
-NINE = ("Python http.HTTPStatus Python 3.13.0", "Go net/http Go 1.19.8", "Node.js http.STATUS_CODES Node.js 20.20.2",
-        "Java java.net.HttpURLConnection JDK 17.0.15",
-        ".NET System.Net.HttpStatusCode dotnet/runtime main at 8b9361fc", "Rust http::StatusCode http 1.4.2",
-        "Rack (Rails) status symbols Rack 3.2.7", "Symfony HttpFoundation Response Symfony 7.1.5",
-        "Spring Framework HttpStatus Spring Framework 7.0.9")
+NINE = ("Python http.HTTPStatus (Python 3.13.0)", "Go net/http (Go 1.19.8)", "Node.js http.STATUS_CODES (Node.js 20.20.2)",
+        "Java java.net.HttpURLConnection (JDK 17.0.15)",
+        ".NET System.Net.HttpStatusCode (dotnet/runtime main at 8b9361fc)", "Rust http::StatusCode (http 1.4.2)",
+        "Rack (Rails) status symbols (Rack 3.2.7)", "Symfony HttpFoundation Response (Symfony 7.1.5)",
+        "Spring Framework HttpStatus (Spring Framework 7.0.9)")
 
 
 def constants(site: Path, code: int) -> dict[str, str]:
