@@ -135,7 +135,7 @@ class Library:
     repo: str
     path: str
     revision: str  # the commit read, else the tag
-    release: str  # "Python 3.13.0"
+    release: str  # the release read, in the library's own numbering: "3.13.0"
     format: str  # how a developer writes a name: "http.{name}"
     names: tuple[tuple[int, tuple[LibraryName, ...]], ...]  # code -> names, the current one first
 

@@ -91,7 +91,7 @@ class Constant:
     """A code's names in one library, as a developer writes them; no names: that release has none for it."""
 
     library: str  # "Go net/http"
-    release: str  # the release the names were read from: "Go 1.19.8"
+    release: str  # the release the names were read from: "1.19.8"
     source_url: str  # the library's source file, at the version the names were read from
     names: tuple[ConstantName, ...]
 
