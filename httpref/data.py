@@ -88,7 +88,12 @@ def _code_json(code: Code, page_url: str) -> dict:
             for m in code.meanings
         ],
         **_facts_json(code.semantics),
-        "constants": [{"library": c.library, "names": list(c.names), "source": c.source_url} for c in code.constants],
+        "constants": [
+            {"library": c.library, "release": c.release, "source": c.source_url,
+             "names": [{"name": n.written, "since": n.since, "deprecated": bool(n.deprecated),
+                        "deprecated_since": n.deprecated if isinstance(n.deprecated, str) else None} for n in c.names]}
+            for c in code.constants
+        ],
         "aliases": [
             {"name": a.name, "sources": [s.id for s in a.sources], "documents": [d.source for d in a.documents]}
             for a in code.aliases
@@ -123,7 +128,7 @@ def _search_record(code: Code) -> bytes:
         "c": code.number, "p": code.phrase, "s": code.status,
         "o": ", ".join(dict.fromkeys(m.origin for m in code.meanings)),
         "a": [alias.name for alias in code.aliases] + [m.phrase for m in code.meanings[1:]],
-        "k": [name for constant in code.constants for name in constant.names],
+        "k": [name.written for constant in code.constants for name in constant.names],
         "t": " ".join(words.split()),
     }
     # ensure_ascii keeps U+2028 and friends out of the script source.
