@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -15,6 +16,8 @@ import pytest
 from sphinx.util.inventory import InventoryFile
 
 from conftest import ROOT, run_build
+
+from httpref.serve import DevBuild
 
 BASE_URL = "https://example.org/http/"  # a sub-path: every link must keep "/http/"
 CONTRACT = ROOT / "tests" / "url_contract.txt"
@@ -109,6 +112,23 @@ def test_the_same_bytes_every_build_and_without_a_base_url(based_site, tmp_path,
     assert (site_dir / "objects.inv").read_bytes() == data
     assert read_inventory(site_dir / "objects.inv", "https://docs.example.com/status")["http-418"][0] == \
         "https://docs.example.com/status/418/"
+
+
+def test_serve_rewrites_it_when_a_phrase_or_a_comparison_title_is_edited(tmp_path):
+    # serve keeps the inventory between saves while what it is made of is unchanged: an edit must still show.
+    shutil.copytree(ROOT / "content", tmp_path / "content")
+    dev = DevBuild(tmp_path / "content", tmp_path / "out")
+    dev.rebuild()
+    registry, comparisons = tmp_path / "content" / "registry.yaml", tmp_path / "content" / "comparisons.yaml"
+    registry.write_text(registry.read_text(encoding="utf-8").replace("phrase: Not Found\n", "phrase: Not Here\n"),
+                        encoding="utf-8")
+    assert "objects.inv" in dev.rebuild([registry])
+    comparisons.write_text(comparisons.read_text(encoding="utf-8").replace("title: Gone\n", "title: Not there\n"),
+                           encoding="utf-8")
+    assert "objects.inv" in dev.rebuild([comparisons])
+    entries = read_inventory(tmp_path / "out" / "objects.inv")
+    assert entries["http-404"] == (f"{BASE_URL}404/", "404 Not Here")
+    assert entries["http-compare-gone"] == (f"{BASE_URL}compare/gone/", "Not there")
 
 
 def test_the_offline_bundle_leaves_it_out(tmp_path):
