@@ -141,7 +141,8 @@ def test_copy_buttons_put_the_permalink_and_markdown_link_on_the_clipboard(brows
         page.goto(served_site.url + "413/")
         permalink = served_site.url + "413/"
         for copies, label, expected in [("permalink", "Copy URL", permalink),
-                                        ("markdown-link", "Copy Markdown", f"[413 Content Too Large]({permalink})")]:
+                                        ("markdown-link", "Copy Markdown", f"[413 Content Too Large]({permalink})"),
+                                        ("sphinx-role", "Copy Sphinx role", ":ref:`http-413`")]:
             button = page.locator(f"button[data-copy={copies}]")
             expect(button).to_have_text(label)
             button.click()
