@@ -10,7 +10,7 @@ import orjson
 
 from .cache import Memo
 from .facts import Citation, Semantics
-from .merge import Code, Reference, slugify
+from .merge import CLASS_TITLES, Code, Reference, slugify
 from .pages import BUNDLE, Links, Options, PageSpec, plain_text, site_path, target_of
 
 def data_files(reference: Reference, specs: list[PageSpec], options: Options, memo: Memo | None = None,
@@ -36,7 +36,7 @@ def data_files(reference: Reference, specs: list[PageSpec], options: Options, me
     files["api/codes.json"] = memo.get("codes.json", items, lambda: _json_list(items))
     records = tuple(memo.get(("search", code.number), (code,),
                              lambda: encoded[code.number][2] if code.number in encoded else _search_record(code))
-                    for code in reference.codes)
+                    for code in reference.codes) + _page_records(reference)
     files["search-index.js"] = memo.get("search-index.js", records, lambda: search_index(records))
     prefix = site_path(options)
     files["_redirects"] = "".join(
@@ -128,18 +128,42 @@ def _facts_json(facts: Semantics | None) -> dict:
 
 
 def _search_record(code: Code) -> bytes:
-    """A code's record in the search index, as JSON."""
+    """A code's record in the search index, as JSON: what it is called, what it means, and the words that find it."""
     words = " ".join(
         [q.name for q in code.quotes] + [plain_text(q.description) for q in code.quotes]
         + [m.origin for m in code.meanings] + [m.notes for m in code.meanings]
+        + [code.definition.text if code.definition else "", CLASS_TITLES[code.class_key]]
     )
     record = {
-        "c": code.number, "p": code.phrase, "s": code.status,
+        "u": f"{code.number}/", "c": code.number, "p": code.phrase, "s": code.status,
+        "m": plain_text(code.summary.summary),
         "o": ", ".join(dict.fromkeys(m.origin for m in code.meanings)),
         "a": [alias.name for alias in code.aliases] + [m.phrase for m in code.meanings[1:]],
         "k": [name.written for constant in code.constants for name in constant.names],
+        "h": list(dict.fromkeys(rule.field for rule in code.semantics.headers)) if code.semantics else [],
         "t": " ".join(words.split()),
     }
+    return _encoded_record(record)
+
+
+def _page_records(reference: Reference) -> tuple[bytes, ...]:
+    """Class, comparison and source pages in the search index: `x` says what kind of page each is."""
+    records = [{"u": f"{status_class.key}/", "x": "Class", "p": status_class.heading, "s": "standard",
+                "m": f"{len(status_class.codes)} codes, {status_class.codes[0].number} to "
+                     f"{status_class.codes[-1].number}" if status_class.codes else status_class.heading,
+                "t": " ".join(plain_text(category.description) for _, category in status_class.definitions)}
+               for status_class in reference.classes]
+    records += [{"u": f"compare/{page.ref.slug}/", "x": "Which one?", "p": page.ref.title, "s": "standard",
+                 "m": page.ref.question, "t": " ".join(f"{code.number} {code.phrase}" for code in page.codes)}
+                for page in reference.comparisons]
+    records += [{"u": f"sources/{page.ref.id}/", "x": "Source", "p": page.ref.label, "s": "standard",
+                 "m": page.ref.title, "t": f"{page.ref.id} {plain_text(page.source.note)}"}
+                for page in reference.sources]
+    return tuple(_encoded_record({"a": [], "k": [], "h": [], "o": "", **record, "t": " ".join(record["t"].split())})
+                 for record in records)
+
+
+def _encoded_record(record: dict) -> bytes:
     # ensure_ascii keeps U+2028 and friends out of the script source.
     return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode()
 
