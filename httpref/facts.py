@@ -5,12 +5,13 @@ specification requires of a response with each code, each fact with its section 
 records, recording every problem found."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
 from .load import SAFE_ID, KeyPath, YamlDoc
 from .problems import Problem
-from .schema import Checker, Fields, kind_problem
+from .schema import Checker, Fields, describe, kind_problem
 
 REQUIREMENTS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY")
 # How a client may treat the request method when it follows the redirect, in a reader's words.
@@ -34,10 +35,19 @@ COMPARISON_FIELDS: Fields = {"slug": ("text", True), "title": ("text", True), "q
                              "codes": ("list", True)}
 CONSTANTS_FIELDS: Fields = {"libraries": ("list", True)}
 LIBRARY_FIELDS: Fields = {
-    "id": ("text", True), "name": ("text", True), "repo": ("text", True), "path": ("text", True),
-    "commit": ("text?", True), "version": ("text", False), "sha256": ("text", False), "format": ("text", True),
-    "note": ("text", False), "codes": ("map", True),
+    "id": ("text", True), "name": ("text", True), "language": ("text", True), "repo": ("text", True),
+    "path": ("text", True), "commit": ("text", False), "tag": ("text", False), "release": ("text", True),
+    "sha256": ("text", False), "format": ("text", True), "note": ("text", False), "codes": ("map", True),
 }
+# A name given as a mapping; `deprecated` (true, or the release that deprecated it) is checked on its own.
+NAME_FIELDS: Fields = {"name": ("text", True), "since": ("text", False)}
+RELEASE = re.compile(r"\d+(\.\d+)*\Z")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+RUBY_BARE_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*[?!]?\Z")
+# How each language writes a name so that it pastes: "identifier" as it is, "ruby-symbol" as :name or
+# :"quoted name", "js-string" as a double-quoted JavaScript string.
+LANGUAGES = {"python": "identifier", "go": "identifier", "java": "identifier", "csharp": "identifier",
+             "rust": "identifier", "php": "identifier", "ruby": "ruby-symbol", "javascript": "js-string"}
 
 
 @dataclass(frozen=True)
@@ -109,22 +119,42 @@ class Semantics:
 
 
 @dataclass(frozen=True)
+class LibraryName:
+    """One name a library gives a code, and the releases it works in."""
+
+    name: str  # as the library spells it: "CONTENT_TOO_LARGE", "Payload Too Large"
+    since: str | None  # the first release that has it; None: every release the page speaks of
+    deprecated: bool | str  # False, True (release not stated) or the release that deprecated it
+
+
+@dataclass(frozen=True)
 class Library:
-    """A standard library's names for status codes, and the source file they were read from."""
+    """A library's names for status codes, and the source file and release they were read from."""
 
     id: str
     name: str
+    language: str  # one of LANGUAGES
     repo: str
     path: str
-    commit: str | None  # None: read from a released version's file (`version`) instead
-    version: str | None
+    revision: str  # the commit read, else the tag
+    release: str  # the release read, in the library's own numbering: "3.13.0"
     format: str  # how a developer writes a name: "http.{name}"
-    names: tuple[tuple[int, tuple[str, ...]], ...]  # code -> names, in source order
+    names: tuple[tuple[int, tuple[LibraryName, ...]], ...]  # code -> names, the current one first
 
     @property
     def source_url(self) -> str:
-        revision = self.commit or f"v{self.version}"
-        return f"https://github.com/{self.repo}/blob/{revision}/{self.path}"
+        return f"https://github.com/{self.repo}/blob/{self.revision}/{self.path}"
+
+    def written(self, name: str) -> str:
+        """`name` as a developer pastes it into code in the library's language."""
+        style = LANGUAGES[self.language]
+        if style == "js-string":
+            name = json.dumps(name, ensure_ascii=False)
+        elif style == "ruby-symbol":
+            # `#` too: inside double quotes `#{` would interpolate.
+            name = ":" + (name if RUBY_BARE_SYMBOL.match(name) else
+                          '"' + re.sub(r'(["\\#])', r"\\\1", name) + '"')
+        return self.format.replace("{name}", name)
 
 
 def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[Problem]) -> tuple[Semantics, ...]:
@@ -241,24 +271,58 @@ def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, 
         return ()
     libraries = []
     for path, found in check.items(fields, (), "libraries", LIBRARY_FIELDS, "a library"):
-        commit = found["commit"]
-        if commit is None and "version" not in found:
-            check.fail(doc.mark(path), "a library read from no commit names the released `version` read")
+        commit = found.get("commit")
+        if commit is None and "tag" not in found:
+            check.fail(doc.mark(path), "a library names the `commit` or the `tag` its names were read at")
         elif commit is not None and not COMMIT.match(commit):
             check.fail(doc.mark(path + ("commit",)), f"commit '{commit}' is not 40 hexadecimal digits")
+        if found["language"] not in LANGUAGES:
+            check.fail(doc.mark(path + ("language",)), f"language '{found['language']}' is not one of: "
+                       + ", ".join(LANGUAGES))
+            continue
         if "{name}" not in found["format"]:
             check.fail(doc.mark(path + ("format",)), "format must hold {name}, where each name goes")
         names = []
         for key, listed in found["codes"].items():
             where = path + ("codes", key)
             problem = kind_problem("code", int(key) if key.isdigit() else key) or \
-                (None if isinstance(listed, list) and listed and not any(kind_problem("text", n) for n in listed)
-                 else "must list one or more names")
+                (None if isinstance(listed, list) and listed else "must list one or more names")
             if problem:
                 check.fail(doc.key_mark(where), f"code {key}: {problem}")
                 continue
-            names.append((int(key), tuple(listed)))
-        libraries.append(Library(found["id"], found["name"], found["repo"], found["path"], commit,
-                                 found.get("version") and str(found["version"]), found["format"],
+            checked = tuple(_library_name(check, item, where + (index,), found["language"])
+                            for index, item in enumerate(listed))
+            names.append((int(key), checked))
+        libraries.append(Library(found["id"], found["name"], found["language"], found["repo"], found["path"],
+                                 commit or found.get("tag", ""), found["release"], found["format"],
                                  tuple(sorted(names))))
     return tuple(libraries) if check.ok else ()
+
+
+def _library_name(check: Checker, item, path: KeyPath, language: str) -> LibraryName | None:
+    """One listed name: a plain string, or {name, since, deprecated}; None (and a problem) when it is wrong."""
+    mark = check.doc.mark
+    if isinstance(item, dict):
+        fields = dict(item)
+        deprecated = fields.pop("deprecated", False)
+        if not (deprecated is True or deprecated is False or isinstance(deprecated, str) and RELEASE.match(deprecated)):
+            check.fail(mark(path + ("deprecated",)), f"'deprecated' must be true or the release that deprecated "
+                       f"the name, like '3.1', not {describe(deprecated)}")
+            return None
+        if check.mapping(fields, path, NAME_FIELDS, "a name") is None:
+            return None
+        name, since = fields["name"], fields.get("since")
+        if since is not None and not RELEASE.match(since):
+            check.fail(mark(path + ("since",)), f"since '{since}' is not a release number like '3.13'")
+            return None
+    elif (problem := kind_problem("text", item)) is None:
+        name, since, deprecated = item, None, False
+    else:
+        check.fail(mark(path), f"a name {problem}: write it as text, or as a mapping with keys name, since, "
+                   "deprecated")
+        return None
+    if LANGUAGES[language] == "identifier" and not IDENTIFIER.match(name):
+        check.fail(mark(path + (("name",) if isinstance(item, dict) else ())),
+                   f"'{name}' is not an identifier in {language}: write the name exactly as the library does")
+        return None
+    return LibraryName(name, since, deprecated)

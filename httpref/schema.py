@@ -26,6 +26,11 @@ def describe(value: Any) -> str:
     return "a list" if isinstance(value, list) else "a mapping"
 
 
+# An absolute http(s) address with a host, and no whitespace or control character anywhere: the one rule for
+# every URL the content or the command line gives, the site's base URL included.
+_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f/$.?#][^\s\x00-\x1f\x7f-\x9f]*\Z")
+
+
 def kind_problem(kind: str, value: Any) -> str | None:
     """Why `value` is not of field kind `kind`, or None when it is."""
     if kind.endswith("?"):
@@ -42,7 +47,7 @@ def kind_problem(kind: str, value: Any) -> str | None:
             return None
         return "must not be empty" if isinstance(value, str) else f"must be text, not {describe(value)}"
     if kind == "url":
-        if isinstance(value, str) and re.match(r"https?://[^\s/$.?#][^\s]*\Z", value):
+        if isinstance(value, str) and _URL.match(value):
             return None
         return f"must be an http:// or https:// address, not {describe(value)}"
     expected = {"bool": bool, "list": list, "map": dict}[kind]

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from .cache import Memo
 from .facts import Facts, validate_comparisons, validate_constants, validate_semantics
@@ -222,11 +223,13 @@ def _validate_site(doc: YamlDoc, problems: list[Problem]) -> Site | None:
     fields = Checker(doc, problems).mapping(doc.value, (), SITE_FIELDS, "site.yaml")
     if fields is None:
         return None
-    return Site(fields["title"], fields["description"], with_slash(fields.get("base_url")))
+    return Site(fields["title"], fields["description"], as_base_url(fields.get("base_url")))
 
 
-def with_slash(url: str | None) -> str | None:
-    return None if url is None else url.rstrip("/") + "/"
+def as_base_url(url: str | None) -> str | None:
+    """A base URL (site.yaml's or --base-url, checked as a "url") as every output prints it, the one way:
+    ending in a slash, and anything a URI may not hold raw (non-ASCII, quotes, angle brackets) percent-encoded."""
+    return None if url is None else quote(url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%")
 
 
 def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, ...]:

@@ -64,6 +64,55 @@ def test_search_finds_a_code_by_its_constant(home: Page, query: str, code: int):
     expect(home.locator("#search-results [role=option] .hint").first).to_contain_text(query)
 
 
+def results(page: Page, query: str) -> list[str]:
+    """Type `query`; each result as the page it links to ("429/", "compare/redirects/"), in order."""
+    page.locator("#search-input").press_sequentially(query)
+    expect(page.locator("#search-results")).to_be_visible()
+    root = page.url
+    return [href.removeprefix(root) for href in page.locator("#search-results a[role=option]").evaluate_all(
+        "links => links.map(link => link.href)")]
+
+
+@pytest.mark.parametrize("query, first", [
+    ("rate limit", "429/"),      # a standard code before 420 Enhance Your Calm, which matches as well
+    ("limit rate", "429/"),      # words in any order
+    ("forbiden", "403/"),        # one typo in a long word
+    ("unauthorised", "401/"),    # the British spelling
+    ("not found", "404/"),
+])
+def test_search_puts_the_code_people_mean_first(home: Page, query: str, first: str):
+    assert results(home, query)[0] == first
+
+
+def test_search_for_redirect_lists_the_redirects_and_their_pages(home: Page):
+    found = results(home, "redirect")
+    assert {"301/", "302/", "303/", "307/", "308/"} <= set(found)
+    assert "compare/redirects/" in found
+
+
+def test_search_finds_codes_by_a_header_field_they_use(home: Page):
+    found = results(home, "Retry-After")
+    assert {"429/", "503/"} <= set(found)
+    expect(home.locator("#search-results a[role=option] .hint").first).to_contain_text("Retry-After")
+
+
+def test_search_finds_comparison_class_and_source_pages(home: Page):
+    assert "compare/overload/" in results(home, "gateways and overload")
+    home.locator("#search-input").fill("")
+    assert "4xx/" in results(home, "client errors")
+    home.locator("#search-input").fill("")
+    assert "sources/code-table/" in results(home, "code-table")
+
+
+def test_search_results_are_links_with_a_summary(home: Page, served_site: ServedSite):
+    assert results(home, "teapot")[0] == "418/"
+    first = home.locator("#search-results a[role=option]").first
+    expect(first.locator(".summary")).not_to_be_empty()
+    with home.context.expect_page() as opened:  # a real link: Ctrl+click opens it in a new tab
+        first.click(modifiers=["Control"])
+    expect(opened.value).to_have_url(served_site.url + "418/")
+
+
 def test_search_finds_codes_by_origin(home: Page):
     numbers = search(home, "nginx")
     assert numbers[0] in NGINX_CODES
@@ -141,7 +190,8 @@ def test_copy_buttons_put_the_permalink_and_markdown_link_on_the_clipboard(brows
         page.goto(served_site.url + "413/")
         permalink = served_site.url + "413/"
         for copies, label, expected in [("permalink", "Copy URL", permalink),
-                                        ("markdown-link", "Copy Markdown", f"[413 Content Too Large]({permalink})")]:
+                                        ("markdown-link", "Copy Markdown", f"[413 Content Too Large]({permalink})"),
+                                        ("sphinx-role", "Copy Sphinx role", ":ref:`http-413`")]:
             button = page.locator(f"button[data-copy={copies}]")
             expect(button).to_have_text(label)
             button.click()

@@ -73,7 +73,12 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
     "semantics-wrong-spec": [("semantics.yaml", 4, 11, "error",
                               "'RFC 6585' is not a spec the registry names for 404 (RFC 9110)")],
     "semantics-excerpt-lacks-requirement": [("semantics.yaml", 7, 14, "error", "the excerpt does not say MUST")],
-    "constants-bad-commit": [("constants.yaml", 6, 11, "error", "commit 'main' is not 40 hexadecimal digits")],
+    "constants-bad-commit": [("constants.yaml", 7, 11, "error", "commit 'main' is not 40 hexadecimal digits")],
+    "constants-bad-names": [
+        ("constants.yaml", 13, 40, "error", "since 'three-thirteen' is not a release number like '3.13'"),
+        ("constants.yaml", 14, 52, "error", "'deprecated' must be true or the release that deprecated the name"),
+        ("constants.yaml", 15, 11, "error", "'UNPROCESSABLE CONTENT' is not an identifier in python"),
+    ],
     "comparison-unknown-code": [("comparisons.yaml", 4, 16, "error", "code 410 is not in the registry")],
     "three-errors": [
         ("site.yaml", 1, 1, "error", "site.yaml is missing required key 'description'"),

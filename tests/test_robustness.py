@@ -31,6 +31,7 @@ from hypothesis import given, settings, strategies as st
 from httpref.cli import build_outputs, main
 from httpref.load import SAFE_ID, load
 from httpref.pages import HOSTED, Options
+from httpref.write import MARKER, MARKER_TEXT
 from conftest import ROOT, disk_full_after, run_build
 
 FIXTURES = ROOT / "tests" / "fixtures" / "broken"
@@ -424,7 +425,7 @@ def test_random_sources_build_escaped_or_fail_with_located_problems(doc, change,
     if status == 0:
         random_build.site = tree(out)  # first, so a failed check below does not spoil later examples
         random_build.built += 1
-        assert random_build.site == build_outputs(content, Options(HOSTED))[0]
+        assert random_build.site == {**build_outputs(content, Options(HOSTED))[0], MARKER: MARKER_TEXT}
         assert_no_markup_from_content(random_build.site, template_markup)
     else:
         assert status == 1
