@@ -135,7 +135,7 @@ def test_418_is_im_a_teapot_with_the_registry_phrase_beside_it(pages, site_dir):
     for listing in ("index.html", "4xx/index.html"):
         assert "I'm a teapot" in pages[listing].find(id="418").text()
     index = (site_dir / "search-index.js").read_text(encoding="utf-8")
-    record = json.loads(re.search(r'\{"c":418,.*?\}(?=,\{"c"|\];)', index).group(0))
+    record = json.loads(re.search(r'\{[^{}]*"c":418,[^{}]*\}', index).group(0))
     assert record["p"] == "I'm a teapot" and "(Unused)" in record["a"]
     data = json.loads((site_dir / "api" / "418.json").read_text(encoding="utf-8"))
     assert (data["phrase"], data["name"]) == ("(Unused)", "I'm a teapot")
