@@ -17,7 +17,7 @@ from conftest import ROOT, QuietHandler, run_build
 from httpref.load import load
 from httpref.merge import ABBREVIATIONS, Quote, SourceRef, first_sentence, group_quotes, merge
 from httpref.pages import BUNDLE, HOSTED, Options
-from httpref.render import Renderer
+from httpref.render import Renderer, compact_css
 from httpref.validate import validate
 from test_site import pages, parse_html  # noqa: F401  (pages is a fixture)
 
@@ -274,3 +274,13 @@ def test_the_hidden_pilcrow_never_takes_a_line_of_its_own(browser, defined_site)
             assert heights[0] == heights[1], number
     finally:
         context.close()
+
+
+def test_the_inlined_stylesheet_drops_only_what_css_ignores():
+    css = '''/* note */
+.a :focus, .b > .c + d ~ e { content: " — "; margin: 0 0.5rem; }
+@media (hover: none), (pointer: coarse) {
+  .key-hint { width: calc(100% + 4px); }
+}'''
+    assert compact_css(css) == ('.a :focus,.b > .c + d ~ e{content:" — ";margin:0 0.5rem;}'
+                                '@media (hover:none),(pointer:coarse){.key-hint{width:calc(100% + 4px);}}')
