@@ -246,7 +246,7 @@ def test_every_section_link_is_a_section_of_a_spec_the_registry_names_for_the_co
 
 def test_the_json_carries_the_same_facts_with_stable_keys(site_dir):
     data = json.loads((site_dir / "api" / "405.json").read_text(encoding="utf-8"))
-    assert list(data) == ["code", "phrase", "class", "status", "url", "definition", "meanings", "headers", "cacheable",
+    assert list(data) == ["code", "phrase", "name", "class", "status", "url", "definition", "meanings", "headers", "cacheable",
                           "redirect", "no_content", "constants", "aliases", "sources"]
     allow = next(rule for rule in data["headers"] if rule["field"] == "Allow")
     assert allow["requirement"] == "MUST" and allow["section"] == "15.5.6"
