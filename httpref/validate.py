@@ -190,7 +190,7 @@ def _unregistered_codes(doc: YamlDoc, registered: frozenset[int]) -> dict[int, t
     found: dict[int, tuple[int, int]] = {}
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         code = entry.get("code") if isinstance(entry, dict) else None
-        if code not in registered and code not in found and kind_problem("code", code) is None:
+        if kind_problem("code", code) is None and code not in registered and code not in found:
             found[code] = doc.mark(("entries", index, "code"))
     return found
 

@@ -52,6 +52,7 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
     "code-float": [("sources/sample.yaml", 6, 11, "error", "must be a whole number from 100 to 599, not the number 404.0")],
     "code-boolean": [("sources/sample.yaml", 6, 11, "error", "not the boolean true")],
     "code-letter-o": [("sources/sample.yaml", 6, 11, "error", "not the string '4O4'")],
+    "code-list": [("sources/sample.yaml", 6, 11, "error", "must be a whole number from 100 to 599, not a list")],
     "code-99": [("sources/sample.yaml", 6, 11, "error", "'code' must be from 100 to 599, not 99")],
     "code-600": [("sources/sample.yaml", 6, 11, "error", "'code' must be from 100 to 599, not 600")],
     "code-negative": [("sources/sample.yaml", 6, 11, "error", "'code' must be from 100 to 599, not -1")],
