@@ -135,6 +135,7 @@ def slugify(text: str) -> str:
     return re.sub(r"[\s_-]+", "-", slug).strip("-")
 
 
+@functools.lru_cache(maxsize=None)  # checked for every entry: 50,000 entries use about a thousand names
 def slug_problem(name: str) -> str | None:
     """Why `name`'s URL cannot be written as a folder of the site, or None when it can."""
     size = len(slugify(name).encode())
