@@ -1,6 +1,8 @@
 """What goes wrong in a build, and how it is told: every stage reports `Problem`s (path, line, column,
 severity, message) and raises `BuildError` with all of them; `report` prints them as `path:line:col:`
-lines (summarising a warning repeated thousands of times) and returns the exit status they call for."""
+lines (summarising a warning repeated thousands of times) and returns the exit status they call for.
+Content is hostile as often as careless: what a message quotes is cut (`quoted`), and what it prints has
+its control characters escaped (`printable`)."""
 from __future__ import annotations
 
 import os
