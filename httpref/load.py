@@ -392,10 +392,12 @@ def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
         return yaml_at(file)
 
     try:
-        if not stat.S_ISDIR(os.stat(content).st_mode):
-            raise BuildError([error(str(content), (1, 1), "content folder not found")])
+        with os.scandir(content):  # one error for a folder that cannot be read, not one per file in it
+            pass
+    except (FileNotFoundError, NotADirectoryError):
+        raise BuildError([error(str(content), (1, 1), "content folder not found")]) from None
     except OSError as exc:
-        raise BuildError([error(str(content), (1, 1), f"content folder not found: {exc.strerror}")]) from None
+        raise BuildError([error(str(content), (1, 1), f"cannot read the content folder: {exc.strerror}")]) from None
     site = required("site.yaml")
     registry = required("registry.yaml")
     semantics, constants, comparisons = (None if _missing(content / name) else yaml_at(content / name)

@@ -81,18 +81,21 @@ def test_a_folder_that_cannot_be_listed_is_an_error(content, folder, capsys, mon
         (folder, 1, 1, "error", "cannot list the folder: Permission denied")])
 
 
-def test_an_unreadable_content_folder_is_an_error(content, capsys, monkeypatch):
-    real_stat = os.stat
+def test_a_content_folder_that_cannot_be_read_is_one_error(content, capsys, monkeypatch):
+    # As `chmod 000 content` is for anyone but root: the folder cannot be listed, nor anything in it looked at.
+    def refuse(real, inside: bool):
+        def call(path=".", *args, **kwargs):
+            target = Path(os.fsdecode(path))
+            if (content in target.parents) if inside else target == content:
+                raise PermissionError(13, "Permission denied", str(path))
+            return real(path, *args, **kwargs)
+        return call
 
-    def refuse(path, *args, **kwargs):
-        if Path(os.fsdecode(path)) == content:
-            raise PermissionError(13, "Permission denied", str(path))
-        return real_stat(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "stat", refuse)
+    for name, inside in (("scandir", False), ("listdir", False), ("stat", True), ("lstat", True)):
+        monkeypatch.setattr(os, name, refuse(getattr(os, name), inside))
     assert main(["check", "--content", str(content)]) == 1
     assert_problems(capsys.readouterr().err, str(content.parent), [
-        ("content", 1, 1, "error", "content folder not found: Permission denied")])
+        ("content", 1, 1, "error", "cannot read the content folder: Permission denied")])
 
 
 def replace_line(file: Path, old: str, new: str) -> None:
