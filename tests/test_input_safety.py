@@ -144,7 +144,8 @@ def with_code_written(content: Path, place: str, form: str) -> tuple[str, int, i
         replace_line(content / "registry.yaml", "- code: 404", f"- code: {form}")
         return "registry.yaml", 10, 9
     if place == "errata":
-        (content / "sources" / "sample.yaml").open("a").write(f"errata:\n  - code: {form}\n    note: A slip.\n")
+        with (content / "sources" / "sample.yaml").open("a") as source:
+            source.write(f"errata:\n  - code: {form}\n    note: A slip.\n")
         return "sources/sample.yaml", 10, 11
     if place == "semantics":
         (content / "semantics.yaml").write_text(
@@ -156,7 +157,8 @@ def with_code_written(content: Path, place: str, form: str) -> tuple[str, int, i
             "libraries:\n- id: go\n  name: Go net/http\n  repo: golang/go\n  path: src/net/http/status.go\n"
             f"  commit: {'a' * 40}\n  format: http.{{name}}\n  codes:\n    {form}: [StatusNotFound]\n")
         return "constants.yaml", 9, 5
-    (content / "comparisons.yaml").write_text(f"- slug: gone\n  title: Gone\n  question: Which?\n  codes: [200, {form}]\n")
+    (content / "comparisons.yaml").write_text(
+        f"- slug: gone\n  title: Gone\n  question: Which?\n  codes: [200, {form}]\n")
     return "comparisons.yaml", 4, 16
 
 
