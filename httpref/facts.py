@@ -9,9 +9,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from .load import SAFE_ID, KeyPath, YamlDoc
-from .problems import Problem
-from .schema import Checker, Fields, describe, kind_problem
+from .load import SAFE_ID, KeyPath, YamlDoc, plain_value
+from .problems import Problem, quoted
+from .schema import MAX_SLUG_BYTES, Checker, Fields, describe, kind_problem
 
 REQUIREMENTS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY")
 # How a client may treat the request method when it follows the redirect, in a reader's words.
@@ -186,7 +186,7 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
         if "redirect" in fields and (found := check.mapping(fields["redirect"], path + ("redirect",),
                                                             REDIRECT_FIELDS, "redirect")):
             if found["method"] not in METHODS:
-                check.fail(doc.mark(path + ("redirect", "method")), f"method '{found['method']}' is not one of: "
+                check.fail(doc.mark(path + ("redirect", "method")), f"method {quoted(found['method'])} is not one of: "
                            + ", ".join(METHODS))
             cited = cite(found, path + ("redirect",))
             redirect = Redirect(found["permanent"], found["method"], cited) if cited else None
@@ -208,19 +208,19 @@ class _Citer:
         ok = True
         if not SPEC.match(fields["spec"]):
             ok = False
-            self.check.fail(mark(path + ("spec",)), f"spec '{fields['spec']}' is not an RFC like 'RFC 9110'")
+            self.check.fail(mark(path + ("spec",)), f"spec {quoted(fields['spec'])} is not an RFC like 'RFC 9110'")
         elif fields["spec"] not in self.specs:
             ok = False
-            self.check.fail(mark(path + ("spec",)), f"'{fields['spec']}' is not a spec the registry names for "
+            self.check.fail(mark(path + ("spec",)), f"{quoted(fields['spec'])} is not a spec the registry names for "
                             f"{self.code} ({', '.join(sorted(self.specs)) or 'none'}): cite the defining document")
         section = str(fields["section"])
         if not SECTION.match(section):
             ok = False
-            self.check.fail(mark(path + ("section",)), f"section '{section}' is not a section number like 15.5.6")
+            self.check.fail(mark(path + ("section",)), f"section {quoted(section)} is not a section number like 15.5.6")
         if keyword is not None:
             if keyword not in REQUIREMENTS:
                 ok = False
-                self.check.fail(mark(path + ("requirement",)), f"requirement '{keyword}' is not one of: "
+                self.check.fail(mark(path + ("requirement",)), f"requirement {quoted(keyword)} is not one of: "
                                 + ", ".join(REQUIREMENTS))
             elif keyword not in fields["excerpt"]:
                 ok = False
@@ -253,13 +253,15 @@ def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: lis
     comparisons: dict[str, Comparison] = {}
     for path, fields in check.listed(COMPARISON_FIELDS, "comparisons.yaml", "comparison"):
         slug = fields["slug"]
-        if not SAFE_ID.match(slug) or slug in comparisons:
-            check.fail(doc.mark(path + ("slug",)), f"slug '{slug}' must be unique, in lowercase letters, digits "
-                       "and single hyphens")
+        if not SAFE_ID.match(slug) or slug in comparisons or len(slug) > MAX_SLUG_BYTES:
+            check.fail(doc.mark(path + ("slug",)), f"slug {quoted(slug)} must be unique, in lowercase letters, digits "
+                       f"and single hyphens, at most {MAX_SLUG_BYTES} long (it names a folder)")
         for code_index, code in enumerate(fields["codes"]):
-            problem = kind_problem("code", code) or (None if code in registered else "is not in the registry")
+            problem = kind_problem("code", code)
             if problem:
-                check.fail(doc.mark(path + ("codes", code_index)), f"code {code} {problem}")
+                check.fail(doc.mark(path + ("codes", code_index)), f"a code {problem}")
+            elif code not in registered:
+                check.fail(doc.mark(path + ("codes", code_index)), f"code {code} is not in the registry")
         comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]))
     return tuple(comparisons.values()) if check.ok else ()
 
@@ -275,9 +277,9 @@ def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, 
         if commit is None and "tag" not in found:
             check.fail(doc.mark(path), "a library names the `commit` or the `tag` its names were read at")
         elif commit is not None and not COMMIT.match(commit):
-            check.fail(doc.mark(path + ("commit",)), f"commit '{commit}' is not 40 hexadecimal digits")
+            check.fail(doc.mark(path + ("commit",)), f"commit {quoted(commit)} is not 40 hexadecimal digits")
         if found["language"] not in LANGUAGES:
-            check.fail(doc.mark(path + ("language",)), f"language '{found['language']}' is not one of: "
+            check.fail(doc.mark(path + ("language",)), f"language {quoted(found['language'])} is not one of: "
                        + ", ".join(LANGUAGES))
             continue
         if "{name}" not in found["format"]:
@@ -285,10 +287,11 @@ def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, 
         names = []
         for key, listed in found["codes"].items():
             where = path + ("codes", key)
-            problem = kind_problem("code", int(key) if key.isdigit() else key) or \
+            # A key is text: read as YAML reads an unquoted one, so '0404' is the octal number it looks like.
+            problem = kind_problem("code", plain_value(key)) or \
                 (None if isinstance(listed, list) and listed else "must list one or more names")
             if problem:
-                check.fail(doc.key_mark(where), f"code {key}: {problem}")
+                check.fail(doc.key_mark(where), f"code {quoted(key)}: {problem}")
                 continue
             checked = tuple(_library_name(check, item, where + (index,), found["language"])
                             for index, item in enumerate(listed))

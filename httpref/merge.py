@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
 from .facts import Comparison, Library, LibraryName, Semantics
+from .schema import slugify
 from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
 
 # Class headings as the reference note words them, so the home page keeps its anchors.
@@ -196,13 +197,6 @@ class Reference:
     pages: tuple[Page, ...]
     names: tuple[NameRoute, ...]
     comparisons: tuple[ComparisonPage, ...]
-
-
-@functools.lru_cache(maxsize=None)  # every page's names and headings, every build: a few thousand strings
-def slugify(text: str) -> str:
-    """One slug rule for every anchor and name URL (GitHub-style: "4XX Client errors" -> "4xx-client-errors")."""
-    slug = re.sub(r"[^\w\s-]", "", text.casefold()).strip()
-    return re.sub(r"[\s_-]+", "-", slug).strip("-")
 
 
 @functools.lru_cache(maxsize=None)  # names recur in every source: 50,000 entries use about a thousand
