@@ -32,7 +32,11 @@ HEADER_FIELDS: Fields = {"field": ("text", True), "requirement": ("text", True),
 CACHEABLE_FIELDS: Fields = {"value": ("bool", True), **CITED}
 REDIRECT_FIELDS: Fields = {"permanent": ("bool?", True), "method": ("text", True), **CITED}
 COMPARISON_FIELDS: Fields = {"slug": ("text", True), "title": ("text", True), "question": ("text", True),
-                             "codes": ("list", True)}
+                             "codes": ("list", True), "columns": ("list", True), "advice": ("list", True)}
+ADVICE_FIELDS: Fields = {"text": ("text", True), **CITED}
+# The facts a comparison table can show, by the column heading a reader sees.
+COLUMNS = {"meaning": "What it means", "headers": "Header fields", "cacheable": "Cacheable by default",
+           "permanent": "Permanent", "method": "Request method", "content": "Content", "status": "Status"}
 CONSTANTS_FIELDS: Fields = {"libraries": ("list", True)}
 LIBRARY_FIELDS: Fields = {
     "id": ("text", True), "name": ("text", True), "language": ("text", True), "repo": ("text", True),
@@ -200,7 +204,7 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
 class _Citer:
     """Checks a fact's citation: the code's own spec, a section number, and words that carry its keyword."""
 
-    def __init__(self, check: Checker, specs: set[str], code: int):
+    def __init__(self, check: Checker, specs: set[str], code: int | str):  # a code, or what a comparison cites for
         self.check, self.specs, self.code = check, specs, code
 
     def __call__(self, fields: dict, path: KeyPath, keyword: str | None = None) -> Citation | None:
@@ -230,13 +234,23 @@ class _Citer:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """One sentence of a comparison's recommendation, in our words, and the passage of the spec it rests on."""
+
+    text: str  # Markdown
+    cited: Citation
+
+
+@dataclass(frozen=True)
 class Comparison:
-    """A "which one?" page: codes for similar situations, compared on their facts."""
+    """A "which one?" page: codes for similar situations, compared on the facts that decide between them."""
 
     slug: str
     title: str
     question: str
     codes: tuple[int, ...]
+    columns: tuple[tuple[str, str], ...]  # (key in COLUMNS, heading), in the order shown
+    advice: tuple[Advice, ...]
 
 
 @dataclass(frozen=True)
@@ -248,8 +262,10 @@ class Facts:
     comparisons: tuple[Comparison, ...] = ()
 
 
-def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> tuple[Comparison, ...]:
+def validate_comparisons(doc: YamlDoc, specs: dict[int, set[str]], problems: list[Problem]) -> tuple[Comparison, ...]:
+    """Typed comparisons; `specs` holds each registered code's defining specs, one of which each advice cites."""
     check = Checker(doc, problems)
+    registered = frozenset(specs)
     comparisons: dict[str, Comparison] = {}
     for path, fields in check.listed(COMPARISON_FIELDS, "comparisons.yaml", "comparison"):
         slug = fields["slug"]
@@ -262,7 +278,20 @@ def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: lis
                 check.fail(doc.mark(path + ("codes", code_index)), f"a code {problem}")
             elif code not in registered:
                 check.fail(doc.mark(path + ("codes", code_index)), f"code {code} is not in the registry")
-        comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]))
+        for column_index, column in enumerate(fields["columns"]):
+            if column not in COLUMNS:
+                check.fail(doc.mark(path + ("columns", column_index)), f"column {quoted(column)} is not one of: "
+                           + ", ".join(COLUMNS))
+        cite = _Citer(check, set().union(*(specs.get(code, set()) for code in fields["codes"]
+                                           if not kind_problem("code", code))), f"the codes of {slug}")
+        advice = tuple(
+            Advice(found["text"], cited)
+            for advice_path, found in check.items(fields, path, "advice", ADVICE_FIELDS, "an advice")
+            if (cited := cite(found, advice_path)) is not None
+        )
+        comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]),
+                                       tuple((column, COLUMNS[column]) for column in fields["columns"]
+                                             if column in COLUMNS), advice)
     return tuple(comparisons.values()) if check.ok else ()
 
 

@@ -110,18 +110,10 @@ class Constant:
 
 @dataclass(frozen=True, slots=True)
 class ComparisonPage:
-    """A "which one?" page: one row per code, a column per fact."""
+    """A "which one?" page: one row per code, a column per fact that decides between them, and advice."""
 
     ref: Comparison  # its slug, title and question
     codes: tuple[Code, ...]
-
-    @property
-    def has_redirects(self) -> bool:  # a column is shown when any row has its fact
-        return any(code.semantics and code.semantics.redirect for code in self.codes)
-
-    @property
-    def has_no_content(self) -> bool:
-        return any(code.semantics and code.semantics.no_content for code in self.codes)
 
 
 @dataclass(frozen=True, slots=True)

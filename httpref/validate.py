@@ -170,8 +170,8 @@ def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
     libraries = checked("constants", (loaded.constants,), lambda out: validate_constants(
         loaded.constants, out)) if loaded.constants else ()
     registered = frozenset(meaning.code for meaning in meanings)
-    comparisons = checked("comparisons", (loaded.comparisons, registered), lambda out: validate_comparisons(
-        loaded.comparisons, registered, out)) if loaded.comparisons and meanings else ()
+    comparisons = checked("comparisons", (loaded.comparisons, meanings), lambda out: validate_comparisons(
+        loaded.comparisons, specs, out)) if loaded.comparisons and meanings else ()
     if meanings:
         _unregistered([(doc.path, checked(("registered", source_id), (doc, registered),
                                           lambda out: _unregistered_codes(doc, registered)))

@@ -99,6 +99,9 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
         ("constants.yaml", 15, 11, "error", "'UNPROCESSABLE CONTENT' is not an identifier in python"),
     ],
     "comparison-unknown-code": [("comparisons.yaml", 4, 16, "error", "code 410 is not in the registry")],
+    "comparison-bad-column": [("comparisons.yaml", 5, 22, "error", "column 'colour' is not one of: meaning, headers")],
+    "comparison-advice-wrong-spec": [("comparisons.yaml", 8, 11, "error",
+                                      "'RFC 7231' is not a spec the registry names for the codes of found")],
     "three-errors": [
         ("site.yaml", 1, 1, "error", "site.yaml is missing required key 'description'"),
         ("sources/sample.yaml", 2, 6, "error", "'url' must be an http:// or https:// address"),
