@@ -67,7 +67,7 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
                            "not the number '0404' (YAML 1.1 reads it as 260)")],
     "code-sexagesimal": [("sources/sample.yaml", 6, 11, "error", "must be written as three decimal digits, e.g. 404, "
                           "not the number '4:04' (YAML 1.1 reads it as 244)")],
-    "constants-code-octal": [("constants.yaml", 10, 5, "error", "code '0404': must be written as three decimal "
+    "constants-code-octal": [("constants.yaml", 12, 5, "error", "code '0404': must be written as three decimal "
                               "digits, e.g. 404, not the number '0404' (YAML 1.1 reads it as 260)")],
     "name-slug-too-long": [("sources/sample.yaml", 7, 11, "error", "is too long to be a URL: its slug is 297 bytes "
                             "and names a folder, which file systems cap at 255 bytes")],

@@ -154,11 +154,13 @@ def with_code_written(content: Path, place: str, form: str) -> tuple[str, int, i
         return "semantics.yaml", 1, 9
     if place == "constants":
         (content / "constants.yaml").write_text(
-            "libraries:\n- id: go\n  name: Go net/http\n  repo: golang/go\n  path: src/net/http/status.go\n"
-            f"  commit: {'a' * 40}\n  format: http.{{name}}\n  codes:\n    {form}: [StatusNotFound]\n")
-        return "constants.yaml", 9, 5
+            "libraries:\n- id: go\n  name: Go net/http\n  language: go\n  repo: golang/go\n"
+            f"  path: src/net/http/status.go\n  commit: {'a' * 40}\n  release: 1.19.8\n  format: http.{{name}}\n"
+            f"  codes:\n    {form}: [StatusNotFound]\n")
+        return "constants.yaml", 11, 5
     (content / "comparisons.yaml").write_text(
-        f"- slug: gone\n  title: Gone\n  question: Which?\n  codes: [200, {form}]\n")
+        f"- slug: gone\n  title: Gone\n  question: Which?\n  codes: [200, {form}]\n  columns: [meaning]\n"
+        "  advice: []\n")
     return "comparisons.yaml", 4, 16
 
 
