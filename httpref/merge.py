@@ -51,6 +51,12 @@ class Quote:
     source: SourceRef
     name: str
     description: str
+    url: str | None = None  # the page the words were read from, when the entry names one
+
+    @property
+    def original(self) -> str | None:
+        """Where a reader finds these words: the entry's own page, else the source's address."""
+        return self.url or self.source.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,7 +274,7 @@ def _constants_by_code(libraries: tuple[Library, ...]) -> dict[int, tuple[Consta
 def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:
     """How pages attribute `source`, and its words about each code, in the order of its entries."""
     ref = SourceRef(source.id, source.kind, source.title, source.label, source.url)
-    return ref, tuple(Quote(ref, entry.name, entry.description) for entry in source.entries)
+    return ref, tuple(Quote(ref, entry.name, entry.description, entry.url) for entry in source.entries)
 
 
 def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote, ...],
@@ -286,7 +292,8 @@ def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote,
         number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status,
         definition=_definition(semantics, quotes), meanings=meanings,
         aliases=_aliases(phrase, meanings, names), quotes=quotes, names=names,
-        omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
+        # an owner documents only its own codes: leaving out the others is not a disagreement
+        omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted and ref.kind == "reference"), errata=errata,
         ref=CodeRef(number, phrase), summary=summary, semantics=semantics, constants=constants,
         comparisons=comparisons,
     )
@@ -299,7 +306,7 @@ def _definition(semantics: Semantics | None, quotes: tuple[Quote, ...]) -> Defin
         return Definition(cited.excerpt, False, f"{cited.spec} §{cited.section}", cited.url)
     for quote in quotes:
         if quote.source.kind == "owner":
-            return Definition(quote.description.split("\n\n")[0], True, quote.source.label, quote.source.url)
+            return Definition(quote.description.split("\n\n")[0], True, quote.source.label, quote.original)
     return None
 
 
@@ -344,7 +351,7 @@ def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...], ranking: 
         sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z(`\"“])", text)
         return sentence.group(1) if sentence else text
     meaning = meanings[0]
-    return meaning.notes or f"Defined by {meaning.origin}; no source describes it yet."
+    return meaning.notes or f"Defined by {meaning.origin}."
 
 
 def _status_class(key: str, codes: tuple[Code, ...], sources: tuple[Source, ...],

@@ -75,6 +75,11 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
     "semantics-excerpt-lacks-requirement": [("semantics.yaml", 7, 14, "error", "the excerpt does not say MUST")],
     "constants-bad-commit": [("constants.yaml", 6, 11, "error", "commit 'main' is not 40 hexadecimal digits")],
     "comparison-unknown-code": [("comparisons.yaml", 4, 16, "error", "code 410 is not in the registry")],
+    "source-kind-unknown": [("sources/sample.yaml", 1, 7, "error", "kind 'vendor' is not one of: reference, owner")],
+    "entry-url-not-a-url": [
+        ("sources/sample.yaml", 7, 10, "error", "'url' must be an http:// or https:// address, not the string"),
+        ("sources/sample.yaml", 11, 17, "error", "each read_from item must not be empty"),
+    ],
     "three-errors": [
         ("site.yaml", 1, 1, "error", "site.yaml is missing required key 'description'"),
         ("sources/sample.yaml", 2, 6, "error", "'url' must be an http:// or https:// address"),
