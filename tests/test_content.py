@@ -9,8 +9,8 @@ from httpref.merge import Code, merge, name_key
 from httpref.validate import Content, Entry, FormerPhrase, Meaning, Site, Source, validate
 from conftest import ROOT, run_build
 
-SOURCE_IDS = ("api-design", "cat-codes", "cloudflare-5xx", "code-table", "compsci-note", "laravel", "nginx", "pantheon",
-              "response-codes", "resumable-upload-draft")
+SOURCE_IDS = ("api-design", "aws-alb", "cat-codes", "cloudflare-5xx", "code-table", "compsci-note", "laravel", "nginx",
+              "pantheon", "response-codes", "resumable-upload-draft")
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def quoted_names(code: Code) -> dict[str, str]:
 
 @pytest.mark.parametrize("source_id, count", [
     ("compsci-note", 34), ("cat-codes", 41), ("response-codes", 66), ("api-design", 35), ("code-table", 64),
-    ("cloudflare-5xx", 8), ("nginx", 6), ("laravel", 1), ("pantheon", 1), ("resumable-upload-draft", 1),
+    ("aws-alb", 4), ("cloudflare-5xx", 8), ("nginx", 6), ("laravel", 1), ("pantheon", 1), ("resumable-upload-draft", 1),
 ])
 def test_each_source_keeps_every_code_its_document_lists(content, source_id, count):
     sources = {source.id: source for source in content.sources}
@@ -56,7 +56,7 @@ def test_there_is_one_code_per_number_in_the_union_of_registry_and_sources(conte
     numbers = [code.number for code in reference.codes]
     registry = {meaning.code for meaning in content.meanings}
     listed = {entry.code for source in content.sources for entry in source.entries}
-    assert len(numbers) == 82
+    assert len(numbers) == 86
     assert numbers == sorted(registry | listed)
 
 
@@ -128,7 +128,7 @@ def test_check_on_the_committed_content_passes_without_errors():
     print(f"`build.py check` stderr ({len(problems)} lines):", *problems, sep="\n  ")
     assert result.returncode == 0
     assert not [line for line in problems if ": error:" in line]
-    assert "10 sources" in result.stdout and "257 entries" in result.stdout
+    assert "11 sources" in result.stdout and "261 entries" in result.stdout
 
 
 # --------------------------------------------------------------------------- merge rules, on tiny inputs

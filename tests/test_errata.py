@@ -23,6 +23,7 @@ SOURCES = ROOT / "content" / "sources"
 # source id -> (codes of the errata that name one, number of errata that name none)
 KNOWN: dict[str, tuple[list[int], int]] = {
     "api-design": ([202, 205, 208, 306, 307, 413], 2),
+    "aws-alb": ([], 0),
     "cat-codes": ([101, 300, 407, 411, 412], 0),
     "cloudflare-5xx": ([], 0),
     "code-table": ([100, 102, 203, 302, 307, 406, 408, 410, 412, 413, 414, 416, 417, 428, 431, 499, 506, 599], 2),

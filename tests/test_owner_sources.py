@@ -53,10 +53,11 @@ def blocks(source_id: str, code: int) -> dict[str, str]:
 
 
 def readable(text: str, page_url: str) -> str:
-    """What a passage says, without its file's layout: C comment markers, line breaks and runs of spaces,
-    {{anchor}} cross-references (as their section numbers), and links relative to the page's own site
-    (made absolute, as they must be on ours)."""
+    """What a passage says, without its file's layout: C comment markers, Markdown backslash escapes, line breaks
+    and runs of spaces, {{anchor}} cross-references (as their section numbers), and links relative to the page's
+    own site (made absolute, as they must be on ours)."""
     text = re.sub(r"(?m)^\s*(/\*+|\*+/|\*)\s?", "", text).replace("*/", "")
+    text = re.sub(r"\\([-.!()*_#`])", r"\1", text)  # Markdown escapes a doc generator added (AWS: "\.", "\-")
     for anchor, section in XREFS.items():
         text = text.replace(anchor, section)
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(page_url))
@@ -66,7 +67,7 @@ def readable(text: str, page_url: str) -> str:
 
 def test_there_are_owner_sources():
     assert {source_id for source_id, _ in OWNER_ENTRIES} >= {
-        "cloudflare-5xx", "nginx", "laravel", "pantheon", "resumable-upload-draft"}
+        "aws-alb", "cloudflare-5xx", "nginx", "laravel", "pantheon", "resumable-upload-draft"}
 
 
 @pytest.mark.parametrize(("source_id", "entry"), OWNER_ENTRIES, ids=IDS)

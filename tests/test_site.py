@@ -129,10 +129,10 @@ def words(text: str) -> list[str]:
 def test_the_site_has_a_page_per_code_class_and_source_plus_home_and_404(site_dir, reference):
     code_pages = sorted(int(d.name) for d in site_dir.iterdir() if d.name.isdigit() and (d / "index.html").is_file())
     assert code_pages == [code.number for code in reference.codes]
-    assert len(code_pages) == 82
+    assert len(code_pages) == 86
     assert sorted(d.parent.name for d in site_dir.glob("[1-5]xx/index.html")) == ["1xx", "2xx", "3xx", "4xx", "5xx"]
     source_pages = sorted(p.parent.name for p in (site_dir / "sources").glob("*/index.html"))
-    assert source_pages == ["api-design", "cat-codes", "cloudflare-5xx", "code-table", "compsci-note", "laravel", "nginx",
+    assert source_pages == ["api-design", "aws-alb", "cat-codes", "cloudflare-5xx", "code-table", "compsci-note", "laravel", "nginx",
                             "pantheon", "response-codes", "resumable-upload-draft"]
     assert (site_dir / "index.html").is_file()
     assert (site_dir / "404.html").is_file()
@@ -274,7 +274,7 @@ def test_markdown_in_descriptions_renders_code_emphasis_paragraphs_and_quotes(pa
 
 def test_markdown_pages_render_lists_links_and_headings(pages):
     about = pages["about/index.html"].find("article")
-    assert len(about.find("ul").find_all("li")) == 7
+    assert len(about.find("ul").find_all("li")) == 8  # the sources by kind: 2 kinds, 6 owners' documents nested
     assert "../#sources" in about.hrefs() and "../compare/" in about.hrefs()
     assert [e.text() for e in about.find_all("em")] == ["errata", "For developers", "The specification’s words",
                                                          "In code"]
