@@ -9,9 +9,9 @@ import json
 import re
 from dataclasses import dataclass
 
-from .load import SAFE_ID, KeyPath, YamlDoc
-from .problems import Problem
-from .schema import Checker, Fields, describe, kind_problem
+from .load import SAFE_ID, KeyPath, YamlDoc, plain_value
+from .problems import Problem, quoted
+from .schema import MAX_SLUG_BYTES, Checker, Fields, describe, kind_problem
 
 REQUIREMENTS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY")
 # How a client may treat the request method when it follows the redirect, in a reader's words.
@@ -32,7 +32,11 @@ HEADER_FIELDS: Fields = {"field": ("text", True), "requirement": ("text", True),
 CACHEABLE_FIELDS: Fields = {"value": ("bool", True), **CITED}
 REDIRECT_FIELDS: Fields = {"permanent": ("bool?", True), "method": ("text", True), **CITED}
 COMPARISON_FIELDS: Fields = {"slug": ("text", True), "title": ("text", True), "question": ("text", True),
-                             "codes": ("list", True)}
+                             "codes": ("list", True), "columns": ("list", True), "advice": ("list", True)}
+ADVICE_FIELDS: Fields = {"text": ("text", True), **CITED}
+# The facts a comparison table can show, by the column heading a reader sees.
+COLUMNS = {"meaning": "What it means", "headers": "Header fields", "cacheable": "Cacheable by default",
+           "permanent": "Permanent", "method": "Request method", "content": "Content", "status": "Status"}
 CONSTANTS_FIELDS: Fields = {"libraries": ("list", True)}
 LIBRARY_FIELDS: Fields = {
     "id": ("text", True), "name": ("text", True), "language": ("text", True), "repo": ("text", True),
@@ -186,7 +190,7 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
         if "redirect" in fields and (found := check.mapping(fields["redirect"], path + ("redirect",),
                                                             REDIRECT_FIELDS, "redirect")):
             if found["method"] not in METHODS:
-                check.fail(doc.mark(path + ("redirect", "method")), f"method '{found['method']}' is not one of: "
+                check.fail(doc.mark(path + ("redirect", "method")), f"method {quoted(found['method'])} is not one of: "
                            + ", ".join(METHODS))
             cited = cite(found, path + ("redirect",))
             redirect = Redirect(found["permanent"], found["method"], cited) if cited else None
@@ -200,7 +204,7 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
 class _Citer:
     """Checks a fact's citation: the code's own spec, a section number, and words that carry its keyword."""
 
-    def __init__(self, check: Checker, specs: set[str], code: int):
+    def __init__(self, check: Checker, specs: set[str], code: int | str):  # a code, or what a comparison cites for
         self.check, self.specs, self.code = check, specs, code
 
     def __call__(self, fields: dict, path: KeyPath, keyword: str | None = None) -> Citation | None:
@@ -208,19 +212,19 @@ class _Citer:
         ok = True
         if not SPEC.match(fields["spec"]):
             ok = False
-            self.check.fail(mark(path + ("spec",)), f"spec '{fields['spec']}' is not an RFC like 'RFC 9110'")
+            self.check.fail(mark(path + ("spec",)), f"spec {quoted(fields['spec'])} is not an RFC like 'RFC 9110'")
         elif fields["spec"] not in self.specs:
             ok = False
-            self.check.fail(mark(path + ("spec",)), f"'{fields['spec']}' is not a spec the registry names for "
+            self.check.fail(mark(path + ("spec",)), f"{quoted(fields['spec'])} is not a spec the registry names for "
                             f"{self.code} ({', '.join(sorted(self.specs)) or 'none'}): cite the defining document")
         section = str(fields["section"])
         if not SECTION.match(section):
             ok = False
-            self.check.fail(mark(path + ("section",)), f"section '{section}' is not a section number like 15.5.6")
+            self.check.fail(mark(path + ("section",)), f"section {quoted(section)} is not a section number like 15.5.6")
         if keyword is not None:
             if keyword not in REQUIREMENTS:
                 ok = False
-                self.check.fail(mark(path + ("requirement",)), f"requirement '{keyword}' is not one of: "
+                self.check.fail(mark(path + ("requirement",)), f"requirement {quoted(keyword)} is not one of: "
                                 + ", ".join(REQUIREMENTS))
             elif keyword not in fields["excerpt"]:
                 ok = False
@@ -230,13 +234,23 @@ class _Citer:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """One sentence of a comparison's recommendation, in our words, and the passage of the spec it rests on."""
+
+    text: str  # Markdown
+    cited: Citation
+
+
+@dataclass(frozen=True)
 class Comparison:
-    """A "which one?" page: codes for similar situations, compared on their facts."""
+    """A "which one?" page: codes for similar situations, compared on the facts that decide between them."""
 
     slug: str
     title: str
     question: str
     codes: tuple[int, ...]
+    columns: tuple[tuple[str, str], ...]  # (key in COLUMNS, heading), in the order shown
+    advice: tuple[Advice, ...]
 
 
 @dataclass(frozen=True)
@@ -248,19 +262,36 @@ class Facts:
     comparisons: tuple[Comparison, ...] = ()
 
 
-def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> tuple[Comparison, ...]:
+def validate_comparisons(doc: YamlDoc, specs: dict[int, set[str]], problems: list[Problem]) -> tuple[Comparison, ...]:
+    """Typed comparisons; `specs` holds each registered code's defining specs, one of which each advice cites."""
     check = Checker(doc, problems)
+    registered = frozenset(specs)
     comparisons: dict[str, Comparison] = {}
     for path, fields in check.listed(COMPARISON_FIELDS, "comparisons.yaml", "comparison"):
         slug = fields["slug"]
-        if not SAFE_ID.match(slug) or slug in comparisons:
-            check.fail(doc.mark(path + ("slug",)), f"slug '{slug}' must be unique, in lowercase letters, digits "
-                       "and single hyphens")
+        if not SAFE_ID.match(slug) or slug in comparisons or len(slug) > MAX_SLUG_BYTES:
+            check.fail(doc.mark(path + ("slug",)), f"slug {quoted(slug)} must be unique, in lowercase letters, digits "
+                       f"and single hyphens, at most {MAX_SLUG_BYTES} long (it names a folder)")
         for code_index, code in enumerate(fields["codes"]):
-            problem = kind_problem("code", code) or (None if code in registered else "is not in the registry")
+            problem = kind_problem("code", code)
             if problem:
-                check.fail(doc.mark(path + ("codes", code_index)), f"code {code} {problem}")
-        comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]))
+                check.fail(doc.mark(path + ("codes", code_index)), f"a code {problem}")
+            elif code not in registered:
+                check.fail(doc.mark(path + ("codes", code_index)), f"code {code} is not in the registry")
+        for column_index, column in enumerate(fields["columns"]):
+            if column not in COLUMNS:
+                check.fail(doc.mark(path + ("columns", column_index)), f"column {quoted(column)} is not one of: "
+                           + ", ".join(COLUMNS))
+        cite = _Citer(check, set().union(*(specs.get(code, set()) for code in fields["codes"]
+                                           if not kind_problem("code", code))), f"the codes of {slug}")
+        advice = tuple(
+            Advice(found["text"], cited)
+            for advice_path, found in check.items(fields, path, "advice", ADVICE_FIELDS, "an advice")
+            if (cited := cite(found, advice_path)) is not None
+        )
+        comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]),
+                                       tuple((column, COLUMNS[column]) for column in fields["columns"]
+                                             if column in COLUMNS), advice)
     return tuple(comparisons.values()) if check.ok else ()
 
 
@@ -275,9 +306,9 @@ def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, 
         if commit is None and "tag" not in found:
             check.fail(doc.mark(path), "a library names the `commit` or the `tag` its names were read at")
         elif commit is not None and not COMMIT.match(commit):
-            check.fail(doc.mark(path + ("commit",)), f"commit '{commit}' is not 40 hexadecimal digits")
+            check.fail(doc.mark(path + ("commit",)), f"commit {quoted(commit)} is not 40 hexadecimal digits")
         if found["language"] not in LANGUAGES:
-            check.fail(doc.mark(path + ("language",)), f"language '{found['language']}' is not one of: "
+            check.fail(doc.mark(path + ("language",)), f"language {quoted(found['language'])} is not one of: "
                        + ", ".join(LANGUAGES))
             continue
         if "{name}" not in found["format"]:
@@ -285,10 +316,11 @@ def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, 
         names = []
         for key, listed in found["codes"].items():
             where = path + ("codes", key)
-            problem = kind_problem("code", int(key) if key.isdigit() else key) or \
+            # A key is text: read as YAML reads an unquoted one, so '0404' is the octal number it looks like.
+            problem = kind_problem("code", plain_value(key)) or \
                 (None if isinstance(listed, list) and listed else "must list one or more names")
             if problem:
-                check.fail(doc.key_mark(where), f"code {key}: {problem}")
+                check.fail(doc.key_mark(where), f"code {quoted(key)}: {problem}")
                 continue
             checked = tuple(_library_name(check, item, where + (index,), found["language"])
                             for index, item in enumerate(listed))

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
 from .facts import Comparison, Library, LibraryName, Semantics
+from .schema import slugify
 from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
 
 # Class headings as the reference note words them, so the home page keeps its anchors.
@@ -51,6 +52,12 @@ class Quote:
     source: SourceRef
     name: str
     description: str
+    url: str | None = None  # the page the words were read from, when the entry names one
+
+    @property
+    def original(self) -> str | None:
+        """Where a reader finds these words: the entry's own page, else the source's address."""
+        return self.url or self.source.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,18 +132,10 @@ class Constant:
 
 @dataclass(frozen=True, slots=True)
 class ComparisonPage:
-    """A "which one?" page: one row per code, a column per fact."""
+    """A "which one?" page: one row per code, a column per fact that decides between them, and advice."""
 
     ref: Comparison  # its slug, title and question
     codes: tuple[Code, ...]
-
-    @property
-    def has_redirects(self) -> bool:  # a column is shown when any row has its fact
-        return any(code.semantics and code.semantics.redirect for code in self.codes)
-
-    @property
-    def has_no_content(self) -> bool:
-        return any(code.semantics and code.semantics.no_content for code in self.codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,13 +214,6 @@ class Reference:
     pages: tuple[Page, ...]
     names: tuple[NameRoute, ...]
     comparisons: tuple[ComparisonPage, ...]
-
-
-@functools.lru_cache(maxsize=None)  # every page's names and headings, every build: a few thousand strings
-def slugify(text: str) -> str:
-    """One slug rule for every anchor and name URL (GitHub-style: "4XX Client errors" -> "4xx-client-errors")."""
-    slug = re.sub(r"[^\w\s-]", "", text.casefold()).strip()
-    return re.sub(r"[\s_-]+", "-", slug).strip("-")
 
 
 @functools.lru_cache(maxsize=None)  # names recur in every source: 50,000 entries use about a thousand
@@ -312,7 +304,7 @@ def _versions(name: LibraryName, any_since: bool) -> str:
 def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:
     """How pages attribute `source`, and its words about each code, in the order of its entries."""
     ref = SourceRef(source.id, source.kind, source.title, source.label, source.url)
-    return ref, tuple(Quote(ref, entry.name, entry.description) for entry in source.entries)
+    return ref, tuple(Quote(ref, entry.name, entry.description, entry.url) for entry in source.entries)
 
 
 def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote, ...],
@@ -332,9 +324,12 @@ def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote,
     return Code(
         number=number, class_key=f"{number // 100}xx", phrase=phrase, registry_phrase=registry_phrase,
         status=status, definition=_definition(semantics, quotes), meanings=meanings,
-        aliases=_aliases(registered, meanings, names), quotes=quotes, quote_groups=group_quotes(quotes, phrase), names=names,
-        omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
-        ref=CodeRef(number, phrase, registry_phrase), summary=summary, summary_by=summary_by, semantics=semantics, constants=constants,
+        aliases=_aliases(registered, meanings, names), quotes=quotes, quote_groups=group_quotes(quotes, phrase),
+        names=names,
+        # an owner documents only its own codes: leaving out the others is not a disagreement
+        omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted and ref.kind == "reference"), errata=errata,
+        ref=CodeRef(number, phrase, registry_phrase), summary=summary, summary_by=summary_by, semantics=semantics,
+        constants=constants,
         comparisons=comparisons,
     )
 
@@ -346,7 +341,7 @@ def _definition(semantics: Semantics | None, quotes: tuple[Quote, ...]) -> Defin
         return Definition(cited.excerpt, False, f"{cited.spec} §{cited.section}", cited.url)
     for quote in quotes:
         if quote.source.kind == "owner":
-            return Definition(quote.description.split("\n\n")[0], True, quote.source.label, quote.source.url)
+            return Definition(quote.description.split("\n\n")[0], True, quote.source.label, quote.original)
     return None
 
 
@@ -415,7 +410,7 @@ def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...],
         speaker = min(quotes, key=lambda quote: position[quote.source.id])
         return first_sentence(speaker.description.split("\n\n")[0].replace("\n", " ").strip()), speaker.source
     meaning = meanings[0]
-    return meaning.notes or f"Defined by {meaning.origin}; no source describes it yet.", None
+    return meaning.notes or f"Defined by {meaning.origin}.", None
 
 
 # Words whose full stop ends no sentence ("(e.g. POST, GET)"), compared case-folded.

@@ -13,8 +13,8 @@ from urllib.parse import quote
 from .cache import Memo
 from .facts import Facts, validate_comparisons, validate_constants, validate_semantics
 from .load import CLASS_KEYS, KeyPath, LoadedContent, PageFile, YamlDoc
-from .problems import BuildError, Problem, sorted_problems, warning
-from .schema import Checker, Fields, kind_problem
+from .problems import BuildError, Problem, quoted, sorted_problems, warning
+from .schema import Checker, Fields, kind_problem, slug_problem
 
 # temporary: registered with IANA for an Internet-Draft, not (yet) defined by an RFC
 STATUSES = ("standard", "temporary", "deprecated", "unused", "unofficial")
@@ -43,6 +43,7 @@ class Entry:
     code: int
     name: str
     description: str
+    url: str | None = None  # the exact page these words were read from, when it is not the source's own url
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,10 @@ SOURCE_FIELDS: Fields = {
     "license": ("text", False), "note": ("text", False), "categories": ("map", False), "entries": ("list", True), "errata": ("list", False),
 }
 CATEGORY_FIELDS: Fields = {"heading": ("text", True), "description": ("text", False)}
-ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "description": ("text", True)}
+# `read_from` is provenance for tests/test_owner_sources.py ("owner/repo@commit:path#Lm-Ln" per file read); the site
+# shows `url`, the page a reader can open.
+ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "description": ("text", True),
+                        "url": ("url", False), "read_from": ("list", False)}
 ERRATUM_FIELDS: Fields = {"code": ("code", False), "note": ("text", True)}
 MEANING_FIELDS: Fields = {
     "code": ("code", True), "phrase": ("text", True), "spec": ("text?", True), "section": ("text?", True),
@@ -171,8 +175,8 @@ def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
     libraries = checked("constants", (loaded.constants,), lambda out: validate_constants(
         loaded.constants, out)) if loaded.constants else ()
     registered = frozenset(meaning.code for meaning in meanings)
-    comparisons = checked("comparisons", (loaded.comparisons, registered), lambda out: validate_comparisons(
-        loaded.comparisons, registered, out)) if loaded.comparisons and meanings else ()
+    comparisons = checked("comparisons", (loaded.comparisons, meanings), lambda out: validate_comparisons(
+        loaded.comparisons, specs, out)) if loaded.comparisons and meanings else ()
     if meanings:
         _unregistered([(doc.path, checked(("registered", source_id), (doc, registered),
                                           lambda out: _unregistered_codes(doc, registered)))
@@ -196,7 +200,7 @@ def _unregistered_codes(doc: YamlDoc, registered: frozenset[int]) -> dict[int, t
     found: dict[int, tuple[int, int]] = {}
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         code = entry.get("code") if isinstance(entry, dict) else None
-        if isinstance(code, int) and 100 <= code <= 599 and code not in registered and code not in found:
+        if kind_problem("code", code) is None and code not in registered and code not in found:
             found[code] = doc.mark(("entries", index, "code"))
     return found
 
@@ -241,22 +245,25 @@ def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, 
         code = fields["code"]
         if fields["class"] != f"{code // 100}xx":
             check.fail(doc.mark(path + ("class",)),
-                       f"class '{fields['class']}' contradicts code {code} (expected {code // 100}xx)")
+                       f"class {quoted(fields['class'])} contradicts code {code} (expected {code // 100}xx)")
         if fields["status"] not in STATUSES:
-            check.fail(doc.mark(path + ("status",)), f"status '{fields['status']}' is not one of: "
+            check.fail(doc.mark(path + ("status",)), f"status {quoted(fields['status'])} is not one of: "
                        + ", ".join(STATUSES))
         key = (code, fields["phrase"].casefold())
         if key in seen:
-            check.fail(doc.mark(path), f"code {code} '{fields['phrase']}' is listed twice "
+            check.fail(doc.mark(path), f"code {code} {quoted(fields['phrase'])} is listed twice "
                        f"(first at line {doc.mark((seen[key],))[0]})")
+        _check_slug(check, path + ("phrase",), fields["phrase"])
         seen[key] = index
         former = tuple(
             FormerPhrase(f["phrase"], f["source"], f.get("url"))
-            for _, f in check.items(fields, path, "former_phrases", FORMER_FIELDS, "a former phrase")
+            for former_path, f in check.items(fields, path, "former_phrases", FORMER_FIELDS, "a former phrase")
+            if _check_slug(check, former_path + ("phrase",), f["phrase"])
         )
         aliases = tuple(
             FormerPhrase(a["name"], a["used_by"], a.get("url"))
-            for _, a in check.items(fields, path, "also_known_as", ALIAS_FIELDS, "an also_known_as name")
+            for alias_path, a in check.items(fields, path, "also_known_as", ALIAS_FIELDS, "an also_known_as name")
+            if _check_slug(check, alias_path + ("name",), a["name"])
         )
         _check_link_and_registration(check, path, fields)
         common = fields.get("common_name")
@@ -271,6 +278,14 @@ def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, 
     return tuple(meanings) if check.ok else ()
 
 
+def _check_slug(check: Checker, path: KeyPath, name: str) -> bool:
+    """Whether `name` can become a URL of the site (merge makes one of every name), failing the check if not."""
+    problem = slug_problem(name)
+    if problem:
+        check.fail(check.doc.mark(path), problem)
+    return problem is None
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -283,7 +298,7 @@ def _check_link_and_registration(check: Checker, path: KeyPath, fields: dict) ->
                    "(documentation, source code, ...)")
     registration = fields.get("registration")
     if registration is not None and registration not in REGISTRATIONS:
-        check.fail(mark(path + ("registration",)), f"registration '{registration}' is not one of: "
+        check.fail(mark(path + ("registration",)), f"registration {quoted(registration)} is not one of: "
                    + ", ".join(REGISTRATIONS))
     if "expires" in fields:
         if registration != "temporary":
@@ -291,7 +306,7 @@ def _check_link_and_registration(check: Checker, path: KeyPath, fields: dict) ->
         date = fields["expires"]
         if not (len(date) == 10 and date[4] == date[7] == "-" and (date[:4] + date[5:7] + date[8:]).isdigit()):
             check.fail(mark(path + ("expires",)), f"expires must be a date written 'YYYY-MM-DD', "
-                       f"not '{fields['expires']}'")
+                       f"not {quoted(fields['expires'])}")
 
 
 def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> Source | None:
@@ -308,7 +323,7 @@ def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> S
         if key not in CLASS_KEYS:
             close = difflib.get_close_matches(key, CLASS_KEYS, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            check.fail(doc.key_mark(("categories", key)), f"class key '{key}' is not one of "
+            check.fail(doc.key_mark(("categories", key)), f"class key {quoted(key)} is not one of "
                        f"{', '.join(CLASS_KEYS)}{hint}")
             continue
         checked = check.mapping(category, ("categories", key), CATEGORY_FIELDS, f"category {key}")
@@ -316,7 +331,11 @@ def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> S
             categories.append((key, Category(checked["heading"], checked.get("description", ""))))
     entries: dict[int, tuple[KeyPath, Entry]] = {}
     for path, item in check.items(fields, (), "entries", ENTRY_FIELDS, "an entry"):
-        entry = Entry(item["code"], item["name"], item["description"])
+        entry = Entry(item["code"], item["name"], item["description"], item.get("url"))
+        _check_slug(check, path + ("name",), entry.name)
+        for index, place in enumerate(item.get("read_from") or []):
+            if kind_problem("text", place):
+                check.fail(doc.mark(path + ("read_from", index)), f"each read_from item {kind_problem('text', place)}")
         if entry.code in entries:
             first_path, first = entries[entry.code]
             first_line = doc.mark(first_path)[0]

@@ -268,3 +268,26 @@ def test_search_works_in_the_offline_bundle_opened_from_disk(page: Page, tmp_pat
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/http-status-codes/404/index\.html$"))
     expect(page.locator("h1")).to_contain_text("404")
+
+
+@pytest.mark.parametrize("slug", ["redirects", "no-access", "bad-input", "overload", "gone"])
+def test_comparison_pages_are_cards_on_a_phone_and_end_with_advice(browser: Browser, served_site: ServedSite, slug):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{served_site.url}compare/{slug}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")  # no table scrolling sideways inside either
+    assert page.locator(".compare thead").is_hidden()
+    expect(page.locator(".compare td").first.locator("xpath=.")).to_have_attribute("data-label", re.compile(".+"))
+    advice = page.locator(".advice li")
+    assert advice.count() >= 2
+    for item in advice.all():  # every sentence of the recommendation links the section it rests on
+        expect(item.locator("a.cite")).to_have_attribute("href", re.compile(r"https://www\.rfc-editor\.org/rfc/rfc\d+#section-"))
+    context.close()
+
+
+def test_no_access_says_that_404_may_hide_a_403(served_site: ServedSite, page: Page):
+    page.goto(f"{served_site.url}compare/no-access/")
+    hiding = page.locator(".advice li", has_text="404 instead of 403")
+    expect(hiding.locator("a.cite")).to_have_attribute("href", "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4")

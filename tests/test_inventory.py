@@ -163,7 +163,7 @@ def test_a_sphinx_project_links_codes_by_name_and_reports_an_unknown_one(based_s
     assert result.stderr.count("WARNING") == 1, result.stderr
     html = (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'<a class="reference external" href="([^"]+)"[^>]*><span[^>]*>([^<]+)</span>', html)
-    assert links == [(f"{BASE_URL}404/", "404 Not Found"), (f"{BASE_URL}418/", "418 (Unused)"),
+    assert links == [(f"{BASE_URL}404/", "404 Not Found"), (f"{BASE_URL}418/", "418 I'm a teapot"),
                      (f"{BASE_URL}413/", "413 Content Too Large"), (f"{BASE_URL}compare/redirects/", "Redirects"),
                      (f"{BASE_URL}530/#meaning-site-frozen", "530 Site Frozen")]
 
