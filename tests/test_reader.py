@@ -120,7 +120,8 @@ def test_404_shows_the_server_can_not_find_once_for_three_sources(pages, referen
 def test_the_json_keeps_one_item_per_source_with_its_exact_words(site_dir, reference):
     code = next(code for code in reference.codes if code.number == 404)
     data = json.loads((site_dir / "api" / "404.json").read_text(encoding="utf-8"))
-    assert data["sources"] == [{"id": q.source.id, "name": q.name, "description": q.description} for q in code.quotes]
+    assert [(s["id"], s["name"], s["description"]) for s in data["sources"]] == [
+        (q.source.id, q.name, q.description) for q in code.quotes]
 
 
 # --------------------------------------------------------------------------- a name for placeholder phrases
