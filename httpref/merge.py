@@ -161,6 +161,11 @@ class Code:
     comparisons: tuple[Comparison, ...]  # the "which one?" pages it is compared on
 
     @property
+    def summary_adds(self) -> bool:
+        """Whether the summary says more than the definition above it (an owner's words are often both)."""
+        return not (self.definition and words_key(self.summary.summary) in words_key(self.definition.text))
+
+    @property
     def sources_disagree(self) -> bool:  # on the name: leaving a code out is no disagreement
         return len(self.names) > 1
 
