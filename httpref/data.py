@@ -204,6 +204,9 @@ def inventory(reference: Reference) -> bytes:
         for meaning in code.meanings if len(code.meanings) > 1 else ():  # as code.html anchors each
             slug = slugify(meaning.phrase)
             add(f"{code.number}-{slug}", f"{code.number}/#meaning-{slug}", f"{code.number} {meaning.phrase}")
+            for former in meaning.former_phrases:  # a renamed meaning keeps its name, as its heading keeps its anchor
+                slug = slugify(former.phrase)
+                add(f"{code.number}-{slug}", f"{code.number}/#meaning-{slug}", f"{code.number} {meaning.phrase}")
     for status_class in reference.classes:
         add(status_class.key, f"{status_class.key}/", status_class.heading)
     if reference.comparisons:
