@@ -151,10 +151,22 @@ class Semantics:
         return tuple(groups)
 
     @property
+    def rule_groups(self) -> tuple[tuple[Citation, tuple[Rule, ...]], ...]:
+        """Rules by the section that states them, in order: the page links each section once."""
+        groups: list[tuple[Citation, tuple[Rule, ...]]] = []
+        for rule in self.rules:
+            if groups and (groups[-1][0].spec, groups[-1][0].section) == (rule.cited.spec, rule.cited.section):
+                groups[-1] = (groups[-1][0], groups[-1][1] + (rule,))
+            else:
+                groups.append((rule.cited, (rule,)))
+        return tuple(groups)
+
+    @property
     def citations(self) -> tuple[Citation, ...]:
-        """Every passage these facts rest on, once each, in the order the page states them."""
-        cited = [rule.cited for rule in self.headers + self.rules] + [fact.cited for fact in (self.cacheable,
-                                                                                               self.redirect) if fact]
+        """The passages the page's short facts rest on, once each, in the order the page states them. Rules are
+        left out: the page states each in the spec's own words already (statement and condition), and its whole
+        sentence is in the JSON; quoting it twice would cost a code page its weight budget."""
+        cited = [rule.cited for rule in self.headers] + [fact.cited for fact in (self.cacheable, self.redirect) if fact]
         return tuple(dict.fromkeys(cited + ([self.no_content] if self.no_content else [])))
 
 
