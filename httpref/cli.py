@@ -16,8 +16,9 @@ from .merge import merge
 from .pages import BUNDLE, HOSTED, Options
 from .problems import BuildError, report
 from .render import Renderer
-from .validate import Content, validate, with_slash
-from .write import check_out_dir, write_bundle, write_site
+from .schema import kind_problem
+from .validate import Content, as_base_url, validate
+from .write import check_bundle_path, check_out_dir, followed, write_bundle, write_site
 
 
 def build_outputs(content: Path, options: Options, renderer: Renderer | None = None, jobs: int | None = None,
@@ -35,7 +36,8 @@ def build_outputs(content: Path, options: Options, renderer: Renderer | None = N
     checked = validate(loaded)
     del loaded  # no later stage needs the parsed files: freed before rendering, as they always were
     lap("validate")
-    base_url = options.base_url or checked.site.base_url
+    # Options' base URL None means site.yaml's; "" (--base-url '') means none at all.
+    base_url = checked.site.base_url if options.base_url is None else options.base_url or None
     options = replace(options, base_url=base_url)
     reference = merge(checked)
     lap("merge")
@@ -69,31 +71,53 @@ def command_check(args) -> int:
 
 def command_build(args) -> int:
     started = time.perf_counter()
+    problem = args.base_url and kind_problem("url", args.base_url)  # checked as site.yaml's base_url is
+    if problem:
+        print(f"--base-url: error: {problem}; nothing was written", file=sys.stderr)
+        return 1
+    base_url = as_base_url(args.base_url) if args.base_url else args.base_url  # "" stays: no base URL
     try:
-        check_out_dir(args.out, args.content)
+        out = followed(args.out)
+        check_out_dir(out, args.content)
     except BuildError as exc:
-        return report(exc.problems, verbose=args.verbose)
-    status, outputs, content = _build_and_write(args, Options(HOSTED, with_slash(args.base_url)),
-                                                lambda files: write_site(files, args.out), "the site")
+        return _refused(exc)
+    status, outputs, content = _build_and_write(args, Options(HOSTED, base_url),
+                                                lambda files: write_site(files, out), "the site")
     if status:
         return status
-    if not (args.base_url or content.site.base_url):
+    if not (content.site.base_url if base_url is None else base_url):
         print("note: no base_url (content/site.yaml or --base-url): no sitemap.xml, robots.txt "
               "or canonical links were made", file=sys.stderr)
     pages = sum(path.endswith(".html") for path in outputs)
-    print(f"built {pages} pages, {len(outputs)} files into {args.out} "
+    print(f"built {pages} pages, {len(outputs)} files into {args.out}{_link_note(args.out, out)} "
           f"in {time.perf_counter() - started:.2f} s")
     return 0
 
 
 def command_bundle(args) -> int:
+    try:
+        zip_path = followed(args.out)
+        check_bundle_path(zip_path)
+    except BuildError as exc:
+        return _refused(exc)
     status, outputs, _ = _build_and_write(
-        args, Options(BUNDLE), lambda files: write_bundle(files, args.out, args.out.name.removesuffix(".zip")),
+        args, Options(BUNDLE), lambda files: write_bundle(files, zip_path, args.out.name.removesuffix(".zip")),
         "the bundle")
     if status:
         return status
-    print(f"wrote {args.out} ({len(outputs)} files); unzip it and open index.html")
+    print(f"wrote {args.out}{_link_note(args.out, zip_path)} ({len(outputs)} files); unzip it and open index.html")
     return 0
+
+
+def _refused(exc: BuildError) -> int:
+    """An output path refused before anything is built: its one line, and the exit status."""
+    print("\n".join(map(str, exc.problems)), file=sys.stderr)
+    return 1
+
+
+def _link_note(given: Path, written: Path) -> str:
+    """What the success line adds when --out is a symlink: where the files really went."""
+    return f" (a symlink: written to {written}, the link left as it was)" if written != given else ""
 
 
 def _build_and_write(args, options: Options, write: Callable[[dict[str, bytes]], None],
@@ -134,16 +158,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
             raise argparse.ArgumentTypeError(f"must be a whole number of processes, 1 or more, not {text!r}")
         return int(text)
 
+    def port(text: str) -> int:
+        if not text.isdigit() or int(text) > 65535:
+            raise argparse.ArgumentTypeError(f"must be a port number, 1 to 65535 (0: any free port), not {text!r}")
+        return int(text)
+
     jobs_help = ("processes that render pages (default: one per core when the site is big enough to gain; "
                  "1: this process only)")
     build = add("build", "build the site (the default command)")
     build.add_argument("--out", type=Path, default=Path("site"), help="output folder (default site/)")
-    build.add_argument("--base-url", help="absolute URL the site is served at (overrides site.yaml)")
+    build.add_argument("--base-url", help="absolute http(s) URL the site is served at (overrides site.yaml; '' for none)")
     build.add_argument("--jobs", "-j", type=jobs, help=jobs_help)
     add("check", "validate content without writing anything")
     serve = add("serve", "build, serve and rebuild on every save, reloading the browser")
     serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--port", type=port, default=8000, help="port to listen on (default 8000; 0: any free port)")
     bundle = add("bundle", "write the offline HTML bundle (a zip)")
     bundle.add_argument("--out", type=Path, default=Path("dist/http-status-codes.zip"))
     bundle.add_argument("--jobs", "-j", type=jobs, help=jobs_help)

@@ -1,15 +1,16 @@
 """Data files: takes the `Reference` and the page list, returns the files for programs and hosts: the JSON
-API (`api/codes.json`, `api/<code>.json`), the search index, `_redirects`, and with a base URL
-`sitemap.xml` and `robots.txt`."""
+API (`api/codes.json`, `api/<code>.json`), the search index, `_redirects`, the Sphinx inventory
+`objects.inv`, and with a base URL `sitemap.xml` and `robots.txt`."""
 from __future__ import annotations
 
 import json
+import zlib
 
 import orjson
 
 from .cache import Memo
 from .facts import Citation, Semantics
-from .merge import Code, Reference
+from .merge import CLASS_TITLES, Code, Reference, slugify
 from .pages import BUNDLE, Links, Options, PageSpec, plain_text, site_path, target_of
 
 def data_files(reference: Reference, specs: list[PageSpec], options: Options, memo: Memo | None = None,
@@ -35,7 +36,7 @@ def data_files(reference: Reference, specs: list[PageSpec], options: Options, me
     files["api/codes.json"] = memo.get("codes.json", items, lambda: _json_list(items))
     records = tuple(memo.get(("search", code.number), (code,),
                              lambda: encoded[code.number][2] if code.number in encoded else _search_record(code))
-                    for code in reference.codes)
+                    for code in reference.codes) + _page_records(reference)
     files["search-index.js"] = memo.get("search-index.js", records, lambda: search_index(records))
     prefix = site_path(options)
     files["_redirects"] = "".join(
@@ -45,6 +46,14 @@ def data_files(reference: Reference, specs: list[PageSpec], options: Options, me
     if options.base_url and options.mode != BUNDLE:
         files["sitemap.xml"] = sitemap(specs, options.base_url)
         files["robots.txt"] = f"User-agent: *\nAllow: /\n\nSitemap: {options.base_url}sitemap.xml\n".encode()
+    if options.mode != BUNDLE:  # the bundle has no address for docs to link to
+        # What it is made of, so `serve` makes it again (1.8 ms) only when a name, phrase or heading changed.
+        named = (reference.site.title, tuple((code.ref, code.meanings) for code in reference.codes),
+                 tuple((status_class.key, status_class.heading) for status_class in reference.classes),
+                 tuple(page.ref for page in reference.comparisons),
+                 tuple((route.slug, route.name, tuple(summary.number for summary in route.codes))
+                       for route in reference.names))
+        files["objects.inv"] = memo.get("objects.inv", named, lambda: inventory(reference))
     return files
 
 
@@ -88,7 +97,12 @@ def _code_json(code: Code, page_url: str) -> dict:
             for m in code.meanings
         ],
         **_facts_json(code.semantics),
-        "constants": [{"library": c.library, "names": list(c.names), "source": c.source_url} for c in code.constants],
+        "constants": [
+            {"library": c.library, "release": c.release, "source": c.source_url,
+             "names": [{"name": n.written, "since": n.since, "deprecated": bool(n.deprecated),
+                        "deprecated_since": n.deprecated if isinstance(n.deprecated, str) else None} for n in c.names]}
+            for c in code.constants
+        ],
         "aliases": [
             {"name": a.name, "sources": [s.id for s in a.sources], "documents": [d.source for d in a.documents]}
             for a in code.aliases
@@ -127,18 +141,42 @@ def _facts_words(facts: Semantics | None) -> list[str]:
 
 
 def _search_record(code: Code) -> bytes:
-    """A code's record in the search index, as JSON."""
+    """A code's record in the search index, as JSON: what it is called, what it means, and the words that find it."""
     words = " ".join(
         [q.name for q in code.quotes] + [plain_text(q.description) for q in code.quotes]
         + [m.origin for m in code.meanings] + [m.notes for m in code.meanings] + _facts_words(code.semantics)
+        + [code.definition.text if code.definition else "", CLASS_TITLES[code.class_key]]
     )
     record = {
-        "c": code.number, "p": code.phrase, "s": code.status,
+        "u": f"{code.number}/", "c": code.number, "p": code.phrase, "s": code.status,
+        "m": plain_text(code.summary.summary),
         "o": ", ".join(dict.fromkeys(m.origin for m in code.meanings)),
         "a": [alias.name for alias in code.aliases] + [m.phrase for m in code.meanings[1:]],
-        "k": [name for constant in code.constants for name in constant.names],
+        "k": [name.written for constant in code.constants for name in constant.names],
+        "h": list(dict.fromkeys(rule.field for rule in code.semantics.headers)) if code.semantics else [],
         "t": " ".join(words.split()),
     }
+    return _encoded_record(record)
+
+
+def _page_records(reference: Reference) -> tuple[bytes, ...]:
+    """Class, comparison and source pages in the search index: `x` says what kind of page each is."""
+    records = [{"u": f"{status_class.key}/", "x": "Class", "p": status_class.heading, "s": "standard",
+                "m": f"{len(status_class.codes)} codes, {status_class.codes[0].number} to "
+                     f"{status_class.codes[-1].number}" if status_class.codes else status_class.heading,
+                "t": " ".join(plain_text(category.description) for _, category in status_class.definitions)}
+               for status_class in reference.classes]
+    records += [{"u": f"compare/{page.ref.slug}/", "x": "Which one?", "p": page.ref.title, "s": "standard",
+                 "m": page.ref.question, "t": " ".join(f"{code.number} {code.phrase}" for code in page.codes)}
+                for page in reference.comparisons]
+    records += [{"u": f"sources/{page.ref.id}/", "x": "Source", "p": page.ref.label, "s": "standard",
+                 "m": page.ref.title, "t": f"{page.ref.id} {plain_text(page.source.note)}"}
+                for page in reference.sources]
+    return tuple(_encoded_record({"a": [], "k": [], "h": [], "o": "", **record, "t": " ".join(record["t"].split())})
+                 for record in records)
+
+
+def _encoded_record(record: dict) -> bytes:
     # ensure_ascii keeps U+2028 and friends out of the script source.
     return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode()
 
@@ -155,3 +193,40 @@ def sitemap(specs: list[PageSpec], base_url: str) -> bytes:
                    for spec in specs if spec.sitemap)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n").encode()
+
+
+def inventory(reference: Reference) -> bytes:
+    """`objects.inv`, the Sphinx inventory (version 2) docs link to pages by name with: `:ref:`http-404``.
+
+    Each name is a `std:label` (Sphinx lowercases `:ref:` targets; ours are lowercase slugs, all starting
+    "http-" so they do not take a writer's own labels), its URI relative to the inventory as Sphinx expects,
+    so the same bytes serve at any base URL; its display text is the page's heading. A name already taken
+    by an entry before it keeps that entry: codes, then meanings, classes, comparisons and names.
+    The format (4 header lines, then zlib-compressed `name domain:role priority uri dispname` lines, priority
+    -1 as Sphinx gives labels) is what sphinx.util.inventory reads; it is a dozen lines, not a dependency.
+    """
+    entries: dict[str, tuple[str, str]] = {}  # name -> (uri, display text)
+
+    def add(name: str, uri: str, text: str) -> None:
+        entries.setdefault(f"http-{name}", (uri, " ".join(text.split())))
+
+    for code in reference.codes:
+        add(str(code.number), f"{code.number}/", f"{code.number} {code.phrase}")
+    for code in reference.codes:
+        for meaning in code.meanings if len(code.meanings) > 1 else ():  # as code.html anchors each
+            slug = slugify(meaning.phrase)
+            add(f"{code.number}-{slug}", f"{code.number}/#meaning-{slug}", f"{code.number} {meaning.phrase}")
+    for status_class in reference.classes:
+        add(status_class.key, f"{status_class.key}/", status_class.heading)
+    if reference.comparisons:
+        add("compare", "compare/", "Which one?")
+    for comparison in reference.comparisons:
+        add(f"compare-{comparison.ref.slug}", f"compare/{comparison.ref.slug}/", comparison.ref.title)
+    for route in reference.names:  # one code: its page, as the name's redirect leads; several: the name's page
+        only = route.codes[0] if len(route.codes) == 1 else None
+        add(route.slug, f"{only.number}/" if only else f"{route.slug}/",
+            f"{only.number} {only.phrase}" if only else route.name)
+    header = f"# Sphinx inventory version 2\n# Project: {' '.join(reference.site.title.split())}\n# Version: \n" \
+             "# The remainder of this file is compressed using zlib.\n"
+    lines = "".join(f"{name} std:label -1 {uri} {text}\n" for name, (uri, text) in entries.items())
+    return header.encode() + zlib.compress(lines.encode(), 9)

@@ -5,12 +5,13 @@ specification requires of a response with each code, each fact with its section 
 records, recording every problem found."""
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
-from .load import SAFE_ID, KeyPath, YamlDoc
-from .problems import Problem
-from .schema import Checker, Fields, kind_problem
+from .load import SAFE_ID, KeyPath, YamlDoc, plain_value
+from .problems import Problem, quoted
+from .schema import MAX_SLUG_BYTES, Checker, Fields, describe, kind_problem
 
 # BCP 14 keywords as worded, and "states": the spec says it in a plain sentence, with no keyword.
 REQUIREMENTS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "states")
@@ -44,13 +45,26 @@ RULE_FIELDS: Fields = {"requirement": ("text", True), "statement": ("text", True
 CACHEABLE_FIELDS: Fields = {"state": ("text", True), **CITED}
 REDIRECT_FIELDS: Fields = {"permanent": ("bool?", True), "method": ("text", True), **CITED}
 COMPARISON_FIELDS: Fields = {"slug": ("text", True), "title": ("text", True), "question": ("text", True),
-                             "codes": ("list", True)}
+                             "codes": ("list", True), "columns": ("list", True), "advice": ("list", True)}
+ADVICE_FIELDS: Fields = {"text": ("text", True), **CITED}
+# The facts a comparison table can show, by the column heading a reader sees.
+COLUMNS = {"meaning": "What it means", "headers": "Header fields", "cacheable": "Cacheable by default",
+           "permanent": "Permanent", "method": "Request method", "content": "Content", "status": "Status"}
 CONSTANTS_FIELDS: Fields = {"libraries": ("list", True)}
 LIBRARY_FIELDS: Fields = {
-    "id": ("text", True), "name": ("text", True), "repo": ("text", True), "path": ("text", True),
-    "commit": ("text?", True), "version": ("text", False), "sha256": ("text", False), "format": ("text", True),
-    "note": ("text", False), "codes": ("map", True),
+    "id": ("text", True), "name": ("text", True), "language": ("text", True), "repo": ("text", True),
+    "path": ("text", True), "commit": ("text", False), "tag": ("text", False), "release": ("text", True),
+    "sha256": ("text", False), "format": ("text", True), "note": ("text", False), "codes": ("map", True),
 }
+# A name given as a mapping; `deprecated` (true, or the release that deprecated it) is checked on its own.
+NAME_FIELDS: Fields = {"name": ("text", True), "since": ("text", False)}
+RELEASE = re.compile(r"\d+(\.\d+)*\Z")
+IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+RUBY_BARE_SYMBOL = re.compile(r"[A-Za-z_][A-Za-z0-9_]*[?!]?\Z")
+# How each language writes a name so that it pastes: "identifier" as it is, "ruby-symbol" as :name or
+# :"quoted name", "js-string" as a double-quoted JavaScript string.
+LANGUAGES = {"python": "identifier", "go": "identifier", "java": "identifier", "csharp": "identifier",
+             "rust": "identifier", "php": "identifier", "ruby": "ruby-symbol", "javascript": "js-string"}
 
 
 @dataclass(frozen=True)
@@ -171,22 +185,42 @@ class Semantics:
 
 
 @dataclass(frozen=True)
+class LibraryName:
+    """One name a library gives a code, and the releases it works in."""
+
+    name: str  # as the library spells it: "CONTENT_TOO_LARGE", "Payload Too Large"
+    since: str | None  # the first release that has it; None: every release the page speaks of
+    deprecated: bool | str  # False, True (release not stated) or the release that deprecated it
+
+
+@dataclass(frozen=True)
 class Library:
-    """A standard library's names for status codes, and the source file they were read from."""
+    """A library's names for status codes, and the source file and release they were read from."""
 
     id: str
     name: str
+    language: str  # one of LANGUAGES
     repo: str
     path: str
-    commit: str | None  # None: read from a released version's file (`version`) instead
-    version: str | None
+    revision: str  # the commit read, else the tag
+    release: str  # the release read, in the library's own numbering: "3.13.0"
     format: str  # how a developer writes a name: "http.{name}"
-    names: tuple[tuple[int, tuple[str, ...]], ...]  # code -> names, in source order
+    names: tuple[tuple[int, tuple[LibraryName, ...]], ...]  # code -> names, the current one first
 
     @property
     def source_url(self) -> str:
-        revision = self.commit or f"v{self.version}"
-        return f"https://github.com/{self.repo}/blob/{revision}/{self.path}"
+        return f"https://github.com/{self.repo}/blob/{self.revision}/{self.path}"
+
+    def written(self, name: str) -> str:
+        """`name` as a developer pastes it into code in the library's language."""
+        style = LANGUAGES[self.language]
+        if style == "js-string":
+            name = json.dumps(name, ensure_ascii=False)
+        elif style == "ruby-symbol":
+            # `#` too: inside double quotes `#{` would interpolate.
+            name = ":" + (name if RUBY_BARE_SYMBOL.match(name) else
+                          '"' + re.sub(r'(["\\#])', r"\\\1", name) + '"')
+        return self.format.replace("{name}", name)
 
 
 def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[Problem]) -> tuple[Semantics, ...]:
@@ -228,7 +262,7 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
         if "redirect" in fields and (found := check.mapping(fields["redirect"], path + ("redirect",),
                                                             REDIRECT_FIELDS, "redirect")):
             if found["method"] not in METHODS:
-                check.fail(doc.mark(path + ("redirect", "method")), f"method '{found['method']}' is not one of: "
+                check.fail(doc.mark(path + ("redirect", "method")), f"method {quoted(found['method'])} is not one of: "
                            + ", ".join(METHODS))
             cited = cite(found, path + ("redirect",))
             redirect = Redirect(found["permanent"], found["method"], cited) if cited else None
@@ -251,7 +285,7 @@ class _Citer:
     """Checks a fact's citation: the code's own spec or HTTP's core, a section number, words that carry its
     keyword, and a condition and statement that are the excerpt's own words."""
 
-    def __init__(self, check: Checker, specs: set[str], code: int):
+    def __init__(self, check: Checker, specs: set[str], code: int | str):  # a code, or what a comparison cites for
         self.check, self.specs, self.code = check, specs, code
 
     def __call__(self, fields: dict, path: KeyPath, keyword: str | None = None, condition: str | None = None,
@@ -260,20 +294,20 @@ class _Citer:
         ok = True
         if not SPEC.match(fields["spec"]):
             ok = False
-            self.check.fail(mark(path + ("spec",)), f"spec '{fields['spec']}' is not an RFC like 'RFC 9110'")
+            self.check.fail(mark(path + ("spec",)), f"spec {quoted(fields['spec'])} is not an RFC like 'RFC 9110'")
         elif fields["spec"] not in self.specs | CORE_SPECS:
             ok = False
-            self.check.fail(mark(path + ("spec",)), f"'{fields['spec']}' is not a spec the registry names for "
+            self.check.fail(mark(path + ("spec",)), f"{quoted(fields['spec'])} is not a spec the registry names for "
                             f"{self.code} ({', '.join(sorted(self.specs)) or 'none'}) nor HTTP's core "
                             f"({', '.join(sorted(CORE_SPECS))}): cite the defining document")
         section = str(fields["section"])
         if not SECTION.match(section):
             ok = False
-            self.check.fail(mark(path + ("section",)), f"section '{section}' is not a section number like 15.5.6")
+            self.check.fail(mark(path + ("section",)), f"section {quoted(section)} is not a section number like 15.5.6")
         if keyword is not None:
             if keyword not in REQUIREMENTS:
                 ok = False
-                self.check.fail(mark(path + ("requirement",)), f"requirement '{keyword}' is not one of: "
+                self.check.fail(mark(path + ("requirement",)), f"requirement {quoted(keyword)} is not one of: "
                                 + ", ".join(REQUIREMENTS))
             elif keyword == STATES and KEYWORD.search(fields["excerpt"]):
                 ok = False
@@ -292,13 +326,23 @@ class _Citer:
 
 
 @dataclass(frozen=True)
+class Advice:
+    """One sentence of a comparison's recommendation, in our words, and the passage of the spec it rests on."""
+
+    text: str  # Markdown
+    cited: Citation
+
+
+@dataclass(frozen=True)
 class Comparison:
-    """A "which one?" page: codes for similar situations, compared on their facts."""
+    """A "which one?" page: codes for similar situations, compared on the facts that decide between them."""
 
     slug: str
     title: str
     question: str
     codes: tuple[int, ...]
+    columns: tuple[tuple[str, str], ...]  # (key in COLUMNS, heading), in the order shown
+    advice: tuple[Advice, ...]
 
 
 @dataclass(frozen=True)
@@ -310,19 +354,36 @@ class Facts:
     comparisons: tuple[Comparison, ...] = ()
 
 
-def validate_comparisons(doc: YamlDoc, registered: frozenset[int], problems: list[Problem]) -> tuple[Comparison, ...]:
+def validate_comparisons(doc: YamlDoc, specs: dict[int, set[str]], problems: list[Problem]) -> tuple[Comparison, ...]:
+    """Typed comparisons; `specs` holds each registered code's defining specs, one of which each advice cites."""
     check = Checker(doc, problems)
+    registered = frozenset(specs)
     comparisons: dict[str, Comparison] = {}
     for path, fields in check.listed(COMPARISON_FIELDS, "comparisons.yaml", "comparison"):
         slug = fields["slug"]
-        if not SAFE_ID.match(slug) or slug in comparisons:
-            check.fail(doc.mark(path + ("slug",)), f"slug '{slug}' must be unique, in lowercase letters, digits "
-                       "and single hyphens")
+        if not SAFE_ID.match(slug) or slug in comparisons or len(slug) > MAX_SLUG_BYTES:
+            check.fail(doc.mark(path + ("slug",)), f"slug {quoted(slug)} must be unique, in lowercase letters, digits "
+                       f"and single hyphens, at most {MAX_SLUG_BYTES} long (it names a folder)")
         for code_index, code in enumerate(fields["codes"]):
-            problem = kind_problem("code", code) or (None if code in registered else "is not in the registry")
+            problem = kind_problem("code", code)
             if problem:
-                check.fail(doc.mark(path + ("codes", code_index)), f"code {code} {problem}")
-        comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]))
+                check.fail(doc.mark(path + ("codes", code_index)), f"a code {problem}")
+            elif code not in registered:
+                check.fail(doc.mark(path + ("codes", code_index)), f"code {code} is not in the registry")
+        for column_index, column in enumerate(fields["columns"]):
+            if column not in COLUMNS:
+                check.fail(doc.mark(path + ("columns", column_index)), f"column {quoted(column)} is not one of: "
+                           + ", ".join(COLUMNS))
+        cite = _Citer(check, set().union(*(specs.get(code, set()) for code in fields["codes"]
+                                           if not kind_problem("code", code))), f"the codes of {slug}")
+        advice = tuple(
+            Advice(found["text"], cited)
+            for advice_path, found in check.items(fields, path, "advice", ADVICE_FIELDS, "an advice")
+            if (cited := cite(found, advice_path)) is not None
+        )
+        comparisons[slug] = Comparison(slug, fields["title"], fields["question"], tuple(fields["codes"]),
+                                       tuple((column, COLUMNS[column]) for column in fields["columns"]
+                                             if column in COLUMNS), advice)
     return tuple(comparisons.values()) if check.ok else ()
 
 
@@ -333,24 +394,59 @@ def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, 
         return ()
     libraries = []
     for path, found in check.items(fields, (), "libraries", LIBRARY_FIELDS, "a library"):
-        commit = found["commit"]
-        if commit is None and "version" not in found:
-            check.fail(doc.mark(path), "a library read from no commit names the released `version` read")
+        commit = found.get("commit")
+        if commit is None and "tag" not in found:
+            check.fail(doc.mark(path), "a library names the `commit` or the `tag` its names were read at")
         elif commit is not None and not COMMIT.match(commit):
-            check.fail(doc.mark(path + ("commit",)), f"commit '{commit}' is not 40 hexadecimal digits")
+            check.fail(doc.mark(path + ("commit",)), f"commit {quoted(commit)} is not 40 hexadecimal digits")
+        if found["language"] not in LANGUAGES:
+            check.fail(doc.mark(path + ("language",)), f"language {quoted(found['language'])} is not one of: "
+                       + ", ".join(LANGUAGES))
+            continue
         if "{name}" not in found["format"]:
             check.fail(doc.mark(path + ("format",)), "format must hold {name}, where each name goes")
         names = []
         for key, listed in found["codes"].items():
             where = path + ("codes", key)
-            problem = kind_problem("code", int(key) if key.isdigit() else key) or \
-                (None if isinstance(listed, list) and listed and not any(kind_problem("text", n) for n in listed)
-                 else "must list one or more names")
+            # A key is text: read as YAML reads an unquoted one, so '0404' is the octal number it looks like.
+            problem = kind_problem("code", plain_value(key)) or \
+                (None if isinstance(listed, list) and listed else "must list one or more names")
             if problem:
-                check.fail(doc.key_mark(where), f"code {key}: {problem}")
+                check.fail(doc.key_mark(where), f"code {quoted(key)}: {problem}")
                 continue
-            names.append((int(key), tuple(listed)))
-        libraries.append(Library(found["id"], found["name"], found["repo"], found["path"], commit,
-                                 found.get("version") and str(found["version"]), found["format"],
+            checked = tuple(_library_name(check, item, where + (index,), found["language"])
+                            for index, item in enumerate(listed))
+            names.append((int(key), checked))
+        libraries.append(Library(found["id"], found["name"], found["language"], found["repo"], found["path"],
+                                 commit or found.get("tag", ""), found["release"], found["format"],
                                  tuple(sorted(names))))
     return tuple(libraries) if check.ok else ()
+
+
+def _library_name(check: Checker, item, path: KeyPath, language: str) -> LibraryName | None:
+    """One listed name: a plain string, or {name, since, deprecated}; None (and a problem) when it is wrong."""
+    mark = check.doc.mark
+    if isinstance(item, dict):
+        fields = dict(item)
+        deprecated = fields.pop("deprecated", False)
+        if not (deprecated is True or deprecated is False or isinstance(deprecated, str) and RELEASE.match(deprecated)):
+            check.fail(mark(path + ("deprecated",)), f"'deprecated' must be true or the release that deprecated "
+                       f"the name, like '3.1', not {describe(deprecated)}")
+            return None
+        if check.mapping(fields, path, NAME_FIELDS, "a name") is None:
+            return None
+        name, since = fields["name"], fields.get("since")
+        if since is not None and not RELEASE.match(since):
+            check.fail(mark(path + ("since",)), f"since '{since}' is not a release number like '3.13'")
+            return None
+    elif (problem := kind_problem("text", item)) is None:
+        name, since, deprecated = item, None, False
+    else:
+        check.fail(mark(path), f"a name {problem}: write it as text, or as a mapping with keys name, since, "
+                   "deprecated")
+        return None
+    if LANGUAGES[language] == "identifier" and not IDENTIFIER.match(name):
+        check.fail(mark(path + (("name",) if isinstance(item, dict) else ())),
+                   f"'{name}' is not an identifier in {language}: write the name exactly as the library does")
+        return None
+    return LibraryName(name, since, deprecated)

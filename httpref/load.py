@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import yaml
 
 from .cache import FileCache
-from .problems import BuildError, Mark, Problem, error
+from .problems import BuildError, Mark, Problem, error, quoted
 
 MAX_FILE_BYTES = 1_000_000  # no real source comes near; a bigger file is a mistake or an attack
 MAX_DEPTH = 8  # the deepest real structure is 4 levels (registry -> meaning -> former_phrases -> item)
@@ -23,6 +24,19 @@ SAFE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 RESERVED_SLUGS = {"api", "assets", "compare", "sources"} | set(CLASS_KEYS)
 
 KeyPath = tuple  # keys and list indexes from the document root
+# How a whole number is written in decimal; YAML 1.1 also reads 0x194, 0o624, 0404 (octal), 4_04, +404
+# and 4:04 (base 60) as integers.
+DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)\Z")
+
+
+class WrittenNumber(int):
+    """An integer YAML 1.1 read from a form other than decimal digits ('0404' is 260): it keeps the text
+    written, so a check can name it, and shows as that text."""
+
+    written: str
+
+    def __str__(self) -> str:
+        return self.written
 
 
 @dataclass(eq=False)  # equal means the same parse: in YAML values 1 == true, so equal values can differ
@@ -94,7 +108,15 @@ def decode_text(data: bytes, path: str, problems: list[Problem]) -> str | None:
         problems.append(error(path, (line, col), f"not valid UTF-8 (byte 0x{data[exc.start]:02x}); "
                               "save the file as UTF-8"))
         return None
+    if "\r" in text:  # CRLF (or old Mac CR) line ends read as LF ones: YAML and Markdown treat them alike
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text.removeprefix("\ufeff")
+
+
+def _not_a_file(path: str, mode: int) -> Problem:
+    kind = ("a folder" if stat.S_ISDIR(mode) else "a FIFO (named pipe)" if stat.S_ISFIFO(mode)
+            else "a socket" if stat.S_ISSOCK(mode) else "a device")
+    return error(path, (1, 1), f"not a regular file but {kind}: content files are plain files")
 
 
 def _too_big(path: str, size: int) -> Problem:
@@ -182,10 +204,10 @@ def parse_yaml(text: str, path: str, problems: list[Problem]) -> YamlDoc | None:
                 fail(mark, "a mapping key must be a plain word, not a list or mapping")
                 frame.key = _BAD_KEY
                 return
-            key = "" if value is None else str(value)
+            key = "" if value is None else str(value)  # a WrittenNumber key keeps its text: '0404', not '260'
             if key in frame.keys_seen:
                 line = frame.keys_seen[key][0]
-                fail(mark, f"duplicated key '{key}' (first at line {line}); "
+                fail(mark, f"duplicated key {quoted(key)} (first at line {line}); "
                      "YAML would silently keep only the last one")
                 frame.key = _BAD_KEY
                 return
@@ -210,7 +232,7 @@ def parse_yaml(text: str, path: str, problems: list[Problem]) -> YamlDoc | None:
 
     def check_tag(event, expected: str) -> None:
         if event.tag not in (None, "!", _TAG + expected):
-            fail(_mark(event.start_mark), f"YAML tag '{event.tag.replace(_TAG, '!!')}' is not allowed in content")
+            fail(_mark(event.start_mark), f"YAML tag {quoted(event.tag.replace(_TAG, '!!'))} is not allowed in content")
 
     loader = _Loader(text)
     try:
@@ -244,7 +266,8 @@ def parse_yaml(text: str, path: str, problems: list[Problem]) -> YamlDoc | None:
                 place(done.container, doc.mark(done.path))
             elif kind is _AliasEvent:
                 if not aliases_seen:  # one report per file: a "billion laughs" file holds thousands
-                    fail(mark, f"YAML alias '*{event.anchor}' is not allowed in content; write the value out")
+                    fail(mark, f"YAML alias {quoted('*' + event.anchor)} is not allowed in content; "
+                         "write the value out")
                 aliases_seen = True
                 place(None, mark)
             elif kind is _DocumentStartEvent:
@@ -286,16 +309,26 @@ def _scalar(event, fail: Callable[[Mark, str], None]) -> Any:
     if tag in (None, "!"):
         tag = _RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit)
     if tag not in _SCALAR_TYPES:
-        fail(_mark(event.start_mark), f"YAML tag '{tag.replace(_TAG, '!!')}' is not allowed in content")
+        fail(_mark(event.start_mark), f"YAML tag {quoted(tag.replace(_TAG, '!!'))} is not allowed in content")
         return None
     construct = _SCALAR_TYPES[tag]
     if construct is None:
         return event.value
     try:
-        return construct(yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark))
+        value = construct(yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark))
     except (ValueError, IndexError, KeyError, yaml.YAMLError):  # e.g. `!!float ""`, `!!bool x`
-        fail(_mark(event.start_mark), f"cannot read {event.value!r} as {tag.replace(_TAG, '')}")
+        fail(_mark(event.start_mark), f"cannot read {quoted(event.value)} as {tag.replace(_TAG, '')}")
         return None
+    if tag == _TAG + "int" and not DECIMAL.match(event.value):
+        value = WrittenNumber(value)
+        value.written = event.value
+    return value
+
+
+def plain_value(text: str) -> Any:
+    """What YAML reads from `text` written unquoted: 404 the number, '0404' the octal 260, 'x' the string."""
+    mark = yaml.Mark("", 0, 0, 0, None, None)
+    return _scalar(yaml.ScalarEvent(None, None, (True, False), text, mark, mark), lambda mark, message: None)
 
 
 def read_yaml_file(file: Path, shown: str, problems: list[Problem]) -> YamlDoc | None:
@@ -304,9 +337,21 @@ def read_yaml_file(file: Path, shown: str, problems: list[Problem]) -> YamlDoc |
 
 
 def read_text(file: Path, shown: str, problems: list[Problem]) -> str | None:
+    """A content file's text; only a regular file is read: a FIFO would block the build forever, and a
+    device can be endless or act when opened."""
     try:
-        with open(file, "rb") as handle:
-            size = os.fstat(handle.fileno()).st_size
+        mode = os.stat(file).st_mode
+        if not stat.S_ISREG(mode):  # before opening: opening some devices does things
+            problems.append(_not_a_file(shown, mode))
+            return None
+        # Not blocking, in case a FIFO took the file's place since: the descriptor's own stat decides.
+        descriptor = os.open(file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | getattr(os, "O_CLOEXEC", 0))
+        with open(descriptor, "rb") as handle:
+            info = os.fstat(descriptor)
+            if not stat.S_ISREG(info.st_mode):
+                problems.append(_not_a_file(shown, info.st_mode))
+                return None
+            size = info.st_size
             data = handle.read(MAX_FILE_BYTES + 1)  # never more: a huge file must not fill memory
     except OSError as exc:
         problems.append(error(shown, (1, 1), f"cannot read: {exc.strerror}"))
@@ -341,16 +386,21 @@ def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
 
     def required(name: str) -> YamlDoc | None:
         file = content / name
-        if not file.is_file():
+        if _missing(file):
             problems.append(error(str(file), (1, 1), f"missing: every content folder has a {name}"))
             return None
         return yaml_at(file)
 
-    if not content.is_dir():
-        raise BuildError([error(str(content), (1, 1), "content folder not found")])
+    try:
+        with os.scandir(content):  # one error for a folder that cannot be read, not one per file in it
+            pass
+    except (FileNotFoundError, NotADirectoryError):
+        raise BuildError([error(str(content), (1, 1), "content folder not found")]) from None
+    except OSError as exc:
+        raise BuildError([error(str(content), (1, 1), f"cannot read the content folder: {exc.strerror}")]) from None
     site = required("site.yaml")
     registry = required("registry.yaml")
-    semantics, constants, comparisons = (yaml_at(content / name) if (content / name).is_file() else None
+    semantics, constants, comparisons = (None if _missing(content / name) else yaml_at(content / name)
                                          for name in ("semantics.yaml", "constants.yaml", "comparisons.yaml"))
     sources = []
     for file in _listing(content / "sources", problems):
@@ -358,7 +408,7 @@ def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
         if not file.name.endswith(".yaml"):
             problems.append(error(str(file), (1, 1), "not a source file: sources are named <id>.yaml"))
         elif not SAFE_ID.match(source_id) or len(source_id) > 40:
-            problems.append(error(str(file), (1, 1), f"source id '{source_id}' is not a safe id: use "
+            problems.append(error(str(file), (1, 1), f"source id {quoted(source_id)} is not a safe id: use "
                                   "lowercase letters, digits and single hyphens, e.g. 'my-source.yaml'"))
         else:
             doc = yaml_at(file)
@@ -368,7 +418,7 @@ def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
     for file in _listing(content / "pages", problems):
         slug = file.name.removesuffix(".md")
         if not file.name.endswith(".md") or not SAFE_ID.match(slug) or slug in RESERVED_SLUGS or slug.isdigit():
-            problems.append(error(str(file), (1, 1), f"page file '{file.name}' must be <slug>.md with a safe "
+            problems.append(error(str(file), (1, 1), f"page file {quoted(file.name)} must be <slug>.md with a safe "
                                   f"slug that is not a code or one of: {', '.join(sorted(RESERVED_SLUGS))}"))
             continue
         page, found = cache.get(file, lambda out, f=file: _read_page(f, out))
@@ -378,10 +428,28 @@ def load(content: Path, cache: FileCache | None = None) -> LoadedContent:
     return LoadedContent(content, site, registry, semantics, constants, comparisons, sources, pages, problems)
 
 
+def _missing(file: Path) -> bool:
+    """Whether nothing is at `file`; something there that cannot be looked at is not missing: reading it says why."""
+    try:
+        os.lstat(file)
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def _listing(folder: Path, problems: list[Problem]) -> list[Path]:
-    if not folder.is_dir():
+    """The files in `folder` (none if it is missing), hidden ones aside; a folder that cannot be listed is a problem."""
+    try:
+        with os.scandir(folder) as entries:
+            names = [entry.name for entry in entries if not entry.name.startswith(".")]
+    except (FileNotFoundError, NotADirectoryError):
         return []
-    return sorted(f for f in folder.iterdir() if not f.name.startswith("."))
+    except OSError as exc:
+        problems.append(error(str(folder), (1, 1), f"cannot list the folder: {exc.strerror}"))
+        return []
+    return [folder / name for name in sorted(names)]
 
 
 def _read_page(file: Path, problems: list[Problem]) -> PageFile | None:

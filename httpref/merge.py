@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
-from .facts import Comparison, Library, Semantics
+from .facts import Comparison, Library, LibraryName, Semantics
+from .schema import slugify
 from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
 
 # Class headings as the reference note words them, so the home page keeps its anchors.
@@ -88,28 +89,31 @@ class CodeSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ConstantName:
+    """One name for a code, as a developer pastes it, and the releases it works in."""
+
+    written: str  # "HTTPStatus.CONTENT_TOO_LARGE", ':"i\'m_a_teapot"', '"Payload Too Large"'
+    since: str | None  # the first release that has it
+    deprecated: bool | str  # False, True (release not stated) or the release that deprecated it
+    versions: str  # as the page says it: "3.13+", "all versions", "1.6+, deprecated since 3.1", or ""
+
+
+@dataclass(frozen=True, slots=True)
 class Constant:
-    """A code's names in one standard library, as a developer writes them."""
+    """A code's names in one library, as a developer writes them; no names: that release has none for it."""
 
     library: str  # "Go net/http"
+    release: str  # the release the names were read from: "1.19.8"
     source_url: str  # the library's source file, at the version the names were read from
-    names: tuple[str, ...]  # "http.StatusRequestEntityTooLarge"
+    names: tuple[ConstantName, ...]
 
 
 @dataclass(frozen=True, slots=True)
 class ComparisonPage:
-    """A "which one?" page: one row per code, a column per fact."""
+    """A "which one?" page: one row per code, a column per fact that decides between them, and advice."""
 
     ref: Comparison  # its slug, title and question
     codes: tuple[Code, ...]
-
-    @property
-    def has_redirects(self) -> bool:  # a column is shown when any row has its fact
-        return any(code.semantics and code.semantics.redirect for code in self.codes)
-
-    @property
-    def has_no_content(self) -> bool:
-        return any(code.semantics and code.semantics.no_content for code in self.codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,13 +191,6 @@ class Reference:
     comparisons: tuple[ComparisonPage, ...]
 
 
-@functools.lru_cache(maxsize=None)  # every page's names and headings, every build: a few thousand strings
-def slugify(text: str) -> str:
-    """One slug rule for every anchor and name URL (GitHub-style: "4XX Client errors" -> "4xx-client-errors")."""
-    slug = re.sub(r"[^\w\s-]", "", text.casefold()).strip()
-    return re.sub(r"[\s_-]+", "-", slug).strip("-")
-
-
 @functools.lru_cache(maxsize=None)  # names recur in every source: 50,000 entries use about a thousand
 def name_key(name: str) -> str:
     """What makes two spellings the same name: case, punctuation and a trailing "(WebDAV)" aside."""
@@ -257,12 +254,26 @@ def merge(content: Content, memo: Memo | None = None) -> Reference:
 
 
 def _constants_by_code(libraries: tuple[Library, ...]) -> dict[int, tuple[Constant, ...]]:
-    found: dict[int, list[Constant]] = {}
+    """Each code's names in every library, for the codes at least one library names; a library without
+    a name for such a code is listed with none, so the page can say it lacks one."""
+    named: dict[int, dict[str, tuple[ConstantName, ...]]] = {}
     for library in libraries:
         for number, names in library.names:
-            spelled = tuple(library.format.replace("{name}", name) for name in names)
-            found.setdefault(number, []).append(Constant(library.name, library.source_url, spelled))
-    return {number: tuple(constants) for number, constants in found.items()}
+            any_since = any(name.since for name in names)
+            named.setdefault(number, {})[library.id] = tuple(
+                ConstantName(library.written(name.name), name.since, name.deprecated, _versions(name, any_since))
+                for name in names)
+    return {number: tuple(Constant(library.name, library.release, library.source_url, by_library.get(library.id, ()))
+                          for library in libraries)
+            for number, by_library in named.items()}
+
+
+def _versions(name: LibraryName, any_since: bool) -> str:
+    """The releases a name works in, in a reader's words; "all versions" only beside a name that needs one."""
+    words = [f"{name.since}+"] if name.since else []
+    if name.deprecated:
+        words.append("deprecated" + ("" if name.deprecated is True else f" since {name.deprecated}"))
+    return ", ".join(words) or ("all versions" if any_since else "")
 
 
 def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:

@@ -1,6 +1,8 @@
 """What goes wrong in a build, and how it is told: every stage reports `Problem`s (path, line, column,
 severity, message) and raises `BuildError` with all of them; `report` prints them as `path:line:col:`
-lines (summarising a warning repeated thousands of times) and returns the exit status they call for."""
+lines (summarising a warning repeated thousands of times) and returns the exit status they call for.
+Content is hostile as often as careless: what a message quotes is cut (`quoted`), and what it prints has
+its control characters escaped (`printable`)."""
 from __future__ import annotations
 
 import os
@@ -21,7 +23,8 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}:{self.col}: {self.severity}: {self.message}"
+        message = printable(self.message, MESSAGE_LIMIT)
+        return f"{printable(self.path)}:{self.line}:{self.col}: {self.severity}: {message}"
 
 
 class BuildError(Exception):
@@ -30,6 +33,32 @@ class BuildError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(map(str, problems)))
         self.problems = problems
+
+
+# Characters a terminal acts on rather than shows: C0 and C1 controls (ESC starts escape sequences, CR
+# overwrites the line), DEL, line and paragraph separators, and the marks that reorder text (bidi).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+QUOTED_LIMIT = 80  # characters of a value a message quotes
+MESSAGE_LIMIT = 500  # characters of a message: past it, a value was quoted without `quoted`
+
+
+def quoted(value: object, limit: int = QUOTED_LIMIT) -> str:
+    """A value as a message quotes it: in single quotes, cut to `limit` characters (a 900 KB value, or a
+    symlinked /etc/passwd read as a source, is not echoed whole)."""
+    return f"'{cut(str(value), limit)}'"
+
+
+def cut(text: str, limit: int = QUOTED_LIMIT) -> str:
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """`text` safe to print: unprintable characters escaped (`\\x1b`); past `limit`, its middle left out
+    (the start says what is wrong, the end what to do)."""
+    text = _UNPRINTABLE.sub(lambda match: ascii(match.group())[1:-1], text)
+    if limit is not None and len(text) > limit:
+        text = f"{text[:limit * 2 // 3]} … {text[-limit // 3:]}"
+    return text
 
 
 def error(path: str, mark: Mark, message: str) -> Problem:
@@ -71,7 +100,8 @@ def report(problems: Iterable[Problem], strict: bool = False, verbose: bool = Fa
     lines = [str(problem) for problem in problems if id(problem) not in hidden]
     for kind, alike in kinds.items():
         if len(alike) > MAX_OF_A_KIND and not verbose:
-            lines.append(f"warning: … and {len(alike) - SHOWN} more like \"{kind}\" (--verbose prints them all)")
+            lines.append(printable(f"warning: … and {len(alike) - SHOWN} more like \"{kind}\" "
+                                   "(--verbose prints them all)"))
     if problems:
         errors = sum(p.severity == "error" for p in problems)
         lines.append(f"{errors} error(s), {len(problems) - errors} warning(s)")

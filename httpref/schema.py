@@ -4,11 +4,12 @@ live with the typed records they make (validate.py, facts.py)."""
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from typing import Any
 
-from .load import KeyPath, YamlDoc
-from .problems import Mark, Problem, error, warning
+from .load import KeyPath, WrittenNumber, YamlDoc
+from .problems import Mark, Problem, cut, error, quoted, warning
 
 # Field kinds: text (non-empty string), text? (string or null), url, url?, code, bool, list, map.
 Fields = dict[str, tuple[str, bool]]
@@ -20,10 +21,17 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, str):
-        return f"the string {value!r}"
+        return f"the string {cut(value)!r}"
+    if isinstance(value, WrittenNumber):
+        return f"the number {quoted(value)} (YAML 1.1 reads it as {int(value)})"
     if isinstance(value, (int, float)):
         return f"the number {value}"
     return "a list" if isinstance(value, list) else "a mapping"
+
+
+# An absolute http(s) address with a host, and no whitespace or control character anywhere: the one rule for
+# every URL the content or the command line gives, the site's base URL included.
+_URL = re.compile(r"https?://[^\s\x00-\x1f\x7f-\x9f/$.?#][^\s\x00-\x1f\x7f-\x9f]*\Z")
 
 
 def kind_problem(kind: str, value: Any) -> str | None:
@@ -33,6 +41,8 @@ def kind_problem(kind: str, value: Any) -> str | None:
             return None
         kind = kind[:-1]
     if kind == "code":
+        if isinstance(value, WrittenNumber):
+            return f"must be written as three decimal digits, e.g. 404, not {describe(value)}"
         if isinstance(value, int) and not isinstance(value, bool):
             return None if 100 <= value <= 599 else f"must be from 100 to 599, not {value}"
         hint = " (remove the quotes)" if isinstance(value, str) and value.strip().isdigit() else ""
@@ -42,7 +52,7 @@ def kind_problem(kind: str, value: Any) -> str | None:
             return None
         return "must not be empty" if isinstance(value, str) else f"must be text, not {describe(value)}"
     if kind == "url":
-        if isinstance(value, str) and re.match(r"https?://[^\s/$.?#][^\s]*\Z", value):
+        if isinstance(value, str) and _URL.match(value):
             return None
         return f"must be an http:// or https:// address, not {describe(value)}"
     expected = {"bool": bool, "list": list, "map": dict}[kind]
@@ -79,7 +89,7 @@ class Checker:
                 ok = False
                 close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
                 hint = f"did you mean '{close[0]}'?" if close else f"expected {_key_list(fields)}"
-                self.fail(self.doc.key_mark(path + (key,)), f"unknown key '{key}' in {what}; {hint}")
+                self.fail(self.doc.key_mark(path + (key,)), f"unknown key {quoted(key)} in {what}; {hint}")
         for key, (kind, required) in fields.items():
             if key not in value:
                 if required:
@@ -117,3 +127,24 @@ class Checker:
 
 def _key_list(fields: Fields) -> str:
     return "keys " + ", ".join(fields)
+
+
+# A name's URL is a folder of the site (`/not-found/`): one path component, which file systems cap at 255 bytes.
+MAX_SLUG_BYTES = 255
+
+
+@functools.lru_cache(maxsize=None)  # every page's names and headings, every build: a few thousand strings
+def slugify(text: str) -> str:
+    """One slug rule for every anchor and name URL (GitHub-style: "4XX Client errors" -> "4xx-client-errors")."""
+    slug = re.sub(r"[^\w\s-]", "", text.casefold()).strip()
+    return re.sub(r"[\s_-]+", "-", slug).strip("-")
+
+
+@functools.lru_cache(maxsize=None)  # checked for every entry: 50,000 entries use about a thousand names
+def slug_problem(name: str) -> str | None:
+    """Why `name`'s URL cannot be written as a folder of the site, or None when it can."""
+    size = len(slugify(name).encode())
+    if size <= MAX_SLUG_BYTES:
+        return None
+    return f"name {quoted(name)} is too long to be a URL: its slug is {size} bytes and names a folder, which " \
+           f"file systems cap at {MAX_SLUG_BYTES} bytes; shorten it"

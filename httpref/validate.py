@@ -8,12 +8,13 @@ from collections import Counter
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from .cache import Memo
 from .facts import Facts, validate_comparisons, validate_constants, validate_semantics
 from .load import CLASS_KEYS, KeyPath, LoadedContent, PageFile, YamlDoc
-from .problems import BuildError, Problem, sorted_problems, warning
-from .schema import Checker, Fields, kind_problem
+from .problems import BuildError, Problem, quoted, sorted_problems, warning
+from .schema import Checker, Fields, kind_problem, slug_problem
 
 # temporary: registered with IANA for an Internet-Draft, not (yet) defined by an RFC
 STATUSES = ("standard", "temporary", "deprecated", "unused", "unofficial")
@@ -169,8 +170,8 @@ def validate(loaded: LoadedContent, memo: Memo | None = None) -> Content:
     libraries = checked("constants", (loaded.constants,), lambda out: validate_constants(
         loaded.constants, out)) if loaded.constants else ()
     registered = frozenset(meaning.code for meaning in meanings)
-    comparisons = checked("comparisons", (loaded.comparisons, registered), lambda out: validate_comparisons(
-        loaded.comparisons, registered, out)) if loaded.comparisons and meanings else ()
+    comparisons = checked("comparisons", (loaded.comparisons, meanings), lambda out: validate_comparisons(
+        loaded.comparisons, specs, out)) if loaded.comparisons and meanings else ()
     if meanings:
         _unregistered([(doc.path, checked(("registered", source_id), (doc, registered),
                                           lambda out: _unregistered_codes(doc, registered)))
@@ -194,7 +195,7 @@ def _unregistered_codes(doc: YamlDoc, registered: frozenset[int]) -> dict[int, t
     found: dict[int, tuple[int, int]] = {}
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
         code = entry.get("code") if isinstance(entry, dict) else None
-        if isinstance(code, int) and 100 <= code <= 599 and code not in registered and code not in found:
+        if kind_problem("code", code) is None and code not in registered and code not in found:
             found[code] = doc.mark(("entries", index, "code"))
     return found
 
@@ -221,11 +222,13 @@ def _validate_site(doc: YamlDoc, problems: list[Problem]) -> Site | None:
     fields = Checker(doc, problems).mapping(doc.value, (), SITE_FIELDS, "site.yaml")
     if fields is None:
         return None
-    return Site(fields["title"], fields["description"], with_slash(fields.get("base_url")))
+    return Site(fields["title"], fields["description"], as_base_url(fields.get("base_url")))
 
 
-def with_slash(url: str | None) -> str | None:
-    return None if url is None else url.rstrip("/") + "/"
+def as_base_url(url: str | None) -> str | None:
+    """A base URL (site.yaml's or --base-url, checked as a "url") as every output prints it, the one way:
+    ending in a slash, and anything a URI may not hold raw (non-ASCII, quotes, angle brackets) percent-encoded."""
+    return None if url is None else quote(url.rstrip("/") + "/", safe=":/?#[]@!$&'()*+,;=%")
 
 
 def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, ...]:
@@ -237,22 +240,25 @@ def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, 
         code = fields["code"]
         if fields["class"] != f"{code // 100}xx":
             check.fail(doc.mark(path + ("class",)),
-                       f"class '{fields['class']}' contradicts code {code} (expected {code // 100}xx)")
+                       f"class {quoted(fields['class'])} contradicts code {code} (expected {code // 100}xx)")
         if fields["status"] not in STATUSES:
-            check.fail(doc.mark(path + ("status",)), f"status '{fields['status']}' is not one of: "
+            check.fail(doc.mark(path + ("status",)), f"status {quoted(fields['status'])} is not one of: "
                        + ", ".join(STATUSES))
         key = (code, fields["phrase"].casefold())
         if key in seen:
-            check.fail(doc.mark(path), f"code {code} '{fields['phrase']}' is listed twice "
+            check.fail(doc.mark(path), f"code {code} {quoted(fields['phrase'])} is listed twice "
                        f"(first at line {doc.mark((seen[key],))[0]})")
+        _check_slug(check, path + ("phrase",), fields["phrase"])
         seen[key] = index
         former = tuple(
             FormerPhrase(f["phrase"], f["source"], f.get("url"))
-            for _, f in check.items(fields, path, "former_phrases", FORMER_FIELDS, "a former phrase")
+            for former_path, f in check.items(fields, path, "former_phrases", FORMER_FIELDS, "a former phrase")
+            if _check_slug(check, former_path + ("phrase",), f["phrase"])
         )
         aliases = tuple(
             FormerPhrase(a["name"], a["used_by"], a.get("url"))
-            for _, a in check.items(fields, path, "also_known_as", ALIAS_FIELDS, "an also_known_as name")
+            for alias_path, a in check.items(fields, path, "also_known_as", ALIAS_FIELDS, "an also_known_as name")
+            if _check_slug(check, alias_path + ("name",), a["name"])
         )
         _check_link_and_registration(check, path, fields)
         meanings.append(Meaning(
@@ -261,6 +267,14 @@ def _validate_registry(doc: YamlDoc, problems: list[Problem]) -> tuple[Meaning, 
             former, aliases, fields.get("url_label"), fields.get("registration"), fields.get("expires"),
         ))
     return tuple(meanings) if check.ok else ()
+
+
+def _check_slug(check: Checker, path: KeyPath, name: str) -> bool:
+    """Whether `name` can become a URL of the site (merge makes one of every name), failing the check if not."""
+    problem = slug_problem(name)
+    if problem:
+        check.fail(check.doc.mark(path), problem)
+    return problem is None
 
 
 def _text(value: Any) -> str | None:
@@ -275,7 +289,7 @@ def _check_link_and_registration(check: Checker, path: KeyPath, fields: dict) ->
                    "(documentation, source code, ...)")
     registration = fields.get("registration")
     if registration is not None and registration not in REGISTRATIONS:
-        check.fail(mark(path + ("registration",)), f"registration '{registration}' is not one of: "
+        check.fail(mark(path + ("registration",)), f"registration {quoted(registration)} is not one of: "
                    + ", ".join(REGISTRATIONS))
     if "expires" in fields:
         if registration != "temporary":
@@ -283,7 +297,7 @@ def _check_link_and_registration(check: Checker, path: KeyPath, fields: dict) ->
         date = fields["expires"]
         if not (len(date) == 10 and date[4] == date[7] == "-" and (date[:4] + date[5:7] + date[8:]).isdigit()):
             check.fail(mark(path + ("expires",)), f"expires must be a date written 'YYYY-MM-DD', "
-                       f"not '{fields['expires']}'")
+                       f"not {quoted(fields['expires'])}")
 
 
 def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> Source | None:
@@ -300,7 +314,7 @@ def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> S
         if key not in CLASS_KEYS:
             close = difflib.get_close_matches(key, CLASS_KEYS, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
-            check.fail(doc.key_mark(("categories", key)), f"class key '{key}' is not one of "
+            check.fail(doc.key_mark(("categories", key)), f"class key {quoted(key)} is not one of "
                        f"{', '.join(CLASS_KEYS)}{hint}")
             continue
         checked = check.mapping(category, ("categories", key), CATEGORY_FIELDS, f"category {key}")
@@ -309,6 +323,7 @@ def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> S
     entries: dict[int, tuple[KeyPath, Entry]] = {}
     for path, item in check.items(fields, (), "entries", ENTRY_FIELDS, "an entry"):
         entry = Entry(item["code"], item["name"], item["description"])
+        _check_slug(check, path + ("name",), entry.name)
         if entry.code in entries:
             first_path, first = entries[entry.code]
             first_line = doc.mark(first_path)[0]

@@ -44,6 +44,7 @@ SCALES = ((5, 81), (20, 200), (100, 500))  # sources x codes; 5 x 81 is the real
 REGISTERED = 81  # synthetic registries list the first 81 codes, as many as the real one: the rest warn
 COMPARE = (5, 500)  # the size compared with MkDocs and Hugo
 COMPARE_RUNS = 5  # paired runs of the three generators
+LIGHTHOUSE_RUNS = 3  # runs of Lighthouse per page and preset
 BEFORE = "3e3812e"  # the last single-file generator (build.py alone), before the httpref/ split
 BEFORE_SCALE = "138f5af"  # the generator as issue 13 found it
 SCREEN = 25  # lines: what fits on one screen
@@ -352,6 +353,34 @@ def _free_port() -> int:
 # --------------------------------------------------------------------------- report
 
 
+def lighthouse_performance(scratch: Path) -> list[tuple[str, str, str]]:
+    """Lighthouse's performance score for the pages tests/test_quality.py audits: it moves with the machine's load,
+    so it is measured here and never asserted (median and range of LIGHTHOUSE_RUNS runs a page and preset)."""
+    import functools
+    import http.server
+    import threading
+
+    from conftest import QuietHandler
+    from test_quality import LIGHTHOUSE_PAGES, run_lighthouse
+
+    site = scratch / "site"
+    handler = functools.partial(QuietHandler, directory=str(site))
+    rows = []
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        url = f"http://127.0.0.1:{server.server_port}/"
+        subprocess.run([PYTHON, str(ROOT / "build.py"), "build", "--out", str(site), "--base-url", url],
+                       check=True, capture_output=True, cwd=ROOT)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        for preset in ("mobile", "desktop"):
+            for path in LIGHTHOUSE_PAGES:
+                scores = [round(run_lighthouse(url + path, scratch / "report.json", preset)["categories"]
+                                ["performance"]["score"] * 100) for _ in range(LIGHTHOUSE_RUNS)]
+                rows.append((f"Lighthouse performance, {preset}, /{path} ({LIGHTHOUSE_RUNS} runs)",
+                             f"{statistics.median(scores):.0f} ({min(scores)}-{max(scores)})", "100 on a quiet machine"))
+        server.shutdown()
+    return rows
+
+
 def verdict(ok: bool) -> str:
     return "PASS" if ok else "MISS"
 
@@ -462,6 +491,8 @@ def main() -> int:
                      f"< 20 ms  {verdict(on_disk < 20)}"))
         rows.append(("serve running, real: save -> Chromium paints the reloaded page", f"{painted:.0f} ms",
                      f"< 100 ms  {verdict(painted < 100)}"))
+
+        rows.extend(lighthouse_performance(scratch / "lighthouse"))
 
         for args in (["build", "--out", str(scratch / "imports")], ["check"]):
             loaded = imported_modules(args) & set(SERVE_ONLY_MODULES)

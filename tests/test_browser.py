@@ -64,6 +64,55 @@ def test_search_finds_a_code_by_its_constant(home: Page, query: str, code: int):
     expect(home.locator("#search-results [role=option] .hint").first).to_contain_text(query)
 
 
+def results(page: Page, query: str) -> list[str]:
+    """Type `query`; each result as the page it links to ("429/", "compare/redirects/"), in order."""
+    page.locator("#search-input").press_sequentially(query)
+    expect(page.locator("#search-results")).to_be_visible()
+    root = page.url
+    return [href.removeprefix(root) for href in page.locator("#search-results a[role=option]").evaluate_all(
+        "links => links.map(link => link.href)")]
+
+
+@pytest.mark.parametrize("query, first", [
+    ("rate limit", "429/"),      # a standard code before 420 Enhance Your Calm, which matches as well
+    ("limit rate", "429/"),      # words in any order
+    ("forbiden", "403/"),        # one typo in a long word
+    ("unauthorised", "401/"),    # the British spelling
+    ("not found", "404/"),
+])
+def test_search_puts_the_code_people_mean_first(home: Page, query: str, first: str):
+    assert results(home, query)[0] == first
+
+
+def test_search_for_redirect_lists_the_redirects_and_their_pages(home: Page):
+    found = results(home, "redirect")
+    assert {"301/", "302/", "303/", "307/", "308/"} <= set(found)
+    assert "compare/redirects/" in found
+
+
+def test_search_finds_codes_by_a_header_field_they_use(home: Page):
+    found = results(home, "Retry-After")
+    assert {"429/", "503/"} <= set(found)
+    expect(home.locator("#search-results a[role=option] .hint").first).to_contain_text("Retry-After")
+
+
+def test_search_finds_comparison_class_and_source_pages(home: Page):
+    assert "compare/overload/" in results(home, "gateways and overload")
+    home.locator("#search-input").fill("")
+    assert "4xx/" in results(home, "client errors")
+    home.locator("#search-input").fill("")
+    assert "sources/code-table/" in results(home, "code-table")
+
+
+def test_search_results_are_links_with_a_summary(home: Page, served_site: ServedSite):
+    assert results(home, "teapot")[0] == "418/"
+    first = home.locator("#search-results a[role=option]").first
+    expect(first.locator(".summary")).not_to_be_empty()
+    with home.context.expect_page() as opened:  # a real link: Ctrl+click opens it in a new tab
+        first.click(modifiers=["Control"])
+    expect(opened.value).to_have_url(served_site.url + "418/")
+
+
 def test_search_finds_codes_by_origin(home: Page):
     numbers = search(home, "nginx")
     assert numbers[0] in NGINX_CODES
@@ -141,7 +190,8 @@ def test_copy_buttons_put_the_permalink_and_markdown_link_on_the_clipboard(brows
         page.goto(served_site.url + "413/")
         permalink = served_site.url + "413/"
         for copies, label, expected in [("permalink", "Copy URL", permalink),
-                                        ("markdown-link", "Copy Markdown", f"[413 Content Too Large]({permalink})")]:
+                                        ("markdown-link", "Copy Markdown", f"[413 Content Too Large]({permalink})"),
+                                        ("sphinx-role", "Copy Sphinx role", ":ref:`http-413`")]:
             button = page.locator(f"button[data-copy={copies}]")
             expect(button).to_have_text(label)
             button.click()
@@ -218,3 +268,26 @@ def test_search_works_in_the_offline_bundle_opened_from_disk(page: Page, tmp_pat
     page.keyboard.press("Enter")
     expect(page).to_have_url(re.compile(r"/http-status-codes/404/index\.html$"))
     expect(page.locator("h1")).to_contain_text("404")
+
+
+@pytest.mark.parametrize("slug", ["redirects", "no-access", "bad-input", "overload", "gone"])
+def test_comparison_pages_are_cards_on_a_phone_and_end_with_advice(browser: Browser, served_site: ServedSite, slug):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.goto(f"{served_site.url}compare/{slug}/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    wrap = page.locator(".table-wrap")
+    assert wrap.evaluate("el => el.scrollWidth <= el.clientWidth")  # no table scrolling sideways inside either
+    assert page.locator(".compare thead").is_hidden()
+    expect(page.locator(".compare td").first.locator("xpath=.")).to_have_attribute("data-label", re.compile(".+"))
+    advice = page.locator(".advice li")
+    assert advice.count() >= 2
+    for item in advice.all():  # every sentence of the recommendation links the section it rests on
+        expect(item.locator("a.cite")).to_have_attribute("href", re.compile(r"https://www\.rfc-editor\.org/rfc/rfc\d+#section-"))
+    context.close()
+
+
+def test_no_access_says_that_404_may_hide_a_403(served_site: ServedSite, page: Page):
+    page.goto(f"{served_site.url}compare/no-access/")
+    hiding = page.locator(".advice li", has_text="404 instead of 403")
+    expect(hiding.locator("a.cite")).to_have_attribute("href", "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4")

@@ -52,9 +52,28 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
     "code-float": [("sources/sample.yaml", 6, 11, "error", "must be a whole number from 100 to 599, not the number 404.0")],
     "code-boolean": [("sources/sample.yaml", 6, 11, "error", "not the boolean true")],
     "code-letter-o": [("sources/sample.yaml", 6, 11, "error", "not the string '4O4'")],
+    "code-list": [("sources/sample.yaml", 6, 11, "error", "must be a whole number from 100 to 599, not a list")],
     "code-99": [("sources/sample.yaml", 6, 11, "error", "'code' must be from 100 to 599, not 99")],
     "code-600": [("sources/sample.yaml", 6, 11, "error", "'code' must be from 100 to 599, not 600")],
     "code-negative": [("sources/sample.yaml", 6, 11, "error", "'code' must be from 100 to 599, not -1")],
+    # YAML 1.1 reads each of these as a number, not always the one meant: 404, 404, 404, 260, 244.
+    "code-hex": [("sources/sample.yaml", 6, 11, "error", "'code' must be written as three decimal digits, "
+                  "e.g. 404, not the number '0x194' (YAML 1.1 reads it as 404)")],
+    "code-underscore": [("sources/sample.yaml", 6, 11, "error", "must be written as three decimal digits, e.g. 404, "
+                         "not the number '4_04' (YAML 1.1 reads it as 404)")],
+    "code-plus": [("sources/sample.yaml", 6, 11, "error", "must be written as three decimal digits, e.g. 404, "
+                   "not the number '+404'")],
+    "code-leading-zero": [("sources/sample.yaml", 6, 11, "error", "must be written as three decimal digits, e.g. 404, "
+                           "not the number '0404' (YAML 1.1 reads it as 260)")],
+    "code-sexagesimal": [("sources/sample.yaml", 6, 11, "error", "must be written as three decimal digits, e.g. 404, "
+                          "not the number '4:04' (YAML 1.1 reads it as 244)")],
+    "constants-code-octal": [("constants.yaml", 12, 5, "error", "code '0404': must be written as three decimal "
+                              "digits, e.g. 404, not the number '0404' (YAML 1.1 reads it as 260)")],
+    "name-slug-too-long": [("sources/sample.yaml", 7, 11, "error", "is too long to be a URL: its slug is 297 bytes "
+                            "and names a folder, which file systems cap at 255 bytes")],
+    "comparison-slug-too-long": [("comparisons.yaml", 1, 9, "error", "at most 255 long (it names a folder)")],
+    "key-with-escape": [("sources/sample.yaml", 2, 1, "error",
+                         r"unknown key '\x1b]0;owned\x07\x1b[2J\x9b31m' in a source")],
     "duplicate-key": [("sources/sample.yaml", 8, 5, "error", "duplicated key 'name' (first at line 7)")],
     "duplicate-code-same-text": [("sources/sample.yaml", 9, 11, "warning",
                                   "code 404 is listed twice with the same text (first at line 6)")],
@@ -74,8 +93,16 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
                               "'RFC 6585' is not a spec the registry names for 404 (RFC 9110)")],
     "semantics-excerpt-lacks-requirement": [("semantics.yaml", 7, 14, "error", "the excerpt does not say MUST")],
     "semantics-condition-not-quoted": [("semantics.yaml", 5, 16, "error", "the condition is not in the excerpt")],
-    "constants-bad-commit": [("constants.yaml", 6, 11, "error", "commit 'main' is not 40 hexadecimal digits")],
+    "constants-bad-commit": [("constants.yaml", 7, 11, "error", "commit 'main' is not 40 hexadecimal digits")],
+    "constants-bad-names": [
+        ("constants.yaml", 13, 40, "error", "since 'three-thirteen' is not a release number like '3.13'"),
+        ("constants.yaml", 14, 52, "error", "'deprecated' must be true or the release that deprecated the name"),
+        ("constants.yaml", 15, 11, "error", "'UNPROCESSABLE CONTENT' is not an identifier in python"),
+    ],
     "comparison-unknown-code": [("comparisons.yaml", 4, 16, "error", "code 410 is not in the registry")],
+    "comparison-bad-column": [("comparisons.yaml", 5, 22, "error", "column 'colour' is not one of: meaning, headers")],
+    "comparison-advice-wrong-spec": [("comparisons.yaml", 8, 11, "error",
+                                      "'RFC 7231' is not a spec the registry names for the codes of found")],
     "three-errors": [
         ("site.yaml", 1, 1, "error", "site.yaml is missing required key 'description'"),
         ("sources/sample.yaml", 2, 6, "error", "'url' must be an http:// or https:// address"),

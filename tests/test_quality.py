@@ -221,18 +221,46 @@ def shortfalls(lighthouse_report: dict, category: str) -> list[str]:
             if ref["weight"] > 0 and audits[ref["id"]]["score"] not in (1, None)]
 
 
+# Performance's score, and its timed audits (FCP, LCP, TBT, Speed Index), move with the machine's load: they
+# are printed here and measured in tests/benchmark.py, never asserted. What is asserted does not move: the
+# three other categories, no layout shift, no render-blocking request, and the requests and bytes a page costs.
+GATED_CATEGORIES = ("accessibility", "best-practices", "seo")
+MAX_REQUESTS = 3  # the page (its stylesheet inline), its script and the favicon; search loads on first focus
+MAX_TRANSFER_BYTES = 60_000
+
+
+def performance_problems(lighthouse_report: dict) -> list[str]:
+    """What Lighthouse saw that does not depend on how busy the machine was."""
+    audits = lighthouse_report["audits"]
+    problems = []
+    shift = audits["cumulative-layout-shift"]["numericValue"]
+    if shift != 0:
+        problems.append(f"cumulative layout shift is {shift}, not 0")
+    blocking = audits["render-blocking-resources"].get("details", {}).get("items", [])
+    if blocking:
+        problems.append("render-blocking requests: " + ", ".join(item["url"] for item in blocking))
+    requests = audits["network-requests"]["details"]["items"]
+    if len(requests) > MAX_REQUESTS:
+        problems.append(f"{len(requests)} requests (at most {MAX_REQUESTS}): " + ", ".join(r["url"] for r in requests))
+    transferred = audits["total-byte-weight"]["numericValue"]
+    if transferred > MAX_TRANSFER_BYTES:
+        problems.append(f"{transferred:.0f} bytes transferred (at most {MAX_TRANSFER_BYTES})")
+    return problems
+
+
 @pytest.mark.parametrize("preset", ["mobile", "desktop"])
 @pytest.mark.parametrize("path", LIGHTHOUSE_PAGES, ids=lambda path: "/" + path)
-def test_lighthouse_scores_100(path: str, preset: str, served_site: ServedSite, tmp_path, capsys, record_property):
+def test_lighthouse_scores_100_where_load_cannot_move_them(path: str, preset: str, served_site: ServedSite, tmp_path,
+                                                           capsys, record_property):
     lighthouse_report = run_lighthouse(served_site.url + path, tmp_path / "lighthouse.json", preset)
     scores = {category: round((lighthouse_report["categories"][category]["score"] or 0) * 100)
               for category in CATEGORIES}
     record_property("lighthouse", scores)
-    with capsys.disabled():  # the scores belong in every CI log, passing or not
+    with capsys.disabled():  # the scores belong in every CI log, passing or not; performance is information only
         print(f"\nLighthouse {preset} /{path}: " + ", ".join(f"{category} {score}" for category, score in scores.items()))
-    missing = [line for category, score in scores.items() if score < 100
-               for line in shortfalls(lighthouse_report, category) or [f"{category}: {score}"]]
-    assert not missing, "\n".join(missing)
+    missing = [line for category in GATED_CATEGORIES if scores[category] < 100
+               for line in shortfalls(lighthouse_report, category) or [f"{category}: {scores[category]}"]]
+    assert not missing + performance_problems(lighthouse_report), "\n".join(missing + performance_problems(lighthouse_report))
 
 
 # --------------------------------------------------------------------------- page weight

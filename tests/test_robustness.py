@@ -31,6 +31,7 @@ from hypothesis import given, settings, strategies as st
 from httpref.cli import build_outputs, main
 from httpref.load import SAFE_ID, load
 from httpref.pages import HOSTED, Options
+from httpref.write import MARKER, MARKER_TEXT
 from conftest import ROOT, disk_full_after, run_build
 
 FIXTURES = ROOT / "tests" / "fixtures" / "broken"
@@ -39,6 +40,7 @@ VALID = FIXTURES / "_valid"
 BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "cite", "background", "xlink:href"}
 # Tags no template uses; content must never be able to add them.
+STYLESHEET = (ROOT / "static" / "style.css").read_text(encoding="utf-8")
 FORBIDDEN_TAGS = {"img", "iframe", "object", "embed", "svg", "math", "style", "form", "base", "frame", "frameset",
                   "video", "audio", "source", "textarea", "select", "template"}
 # What Markdown may make of content: CommonMark's own elements (raw HTML and images are off).
@@ -51,26 +53,36 @@ SUMMARY_LINE = re.compile(r"^\d+ error\(s\), \d+ warning\(s\)$")
 
 
 class ParsedPage(HTMLParser):
-    """A page's start tags with attributes, its <title>, its scripts and its text."""
+    """A page's start tags with attributes, its <title>, its scripts, its inline stylesheets and its text.
+
+    A `<style>` in `<head>` is the site's own stylesheet, inline: kept apart from `tags`, so that any other
+    `<style>` (one in the body) still counts as a forbidden tag, and its text is checked on its own."""
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
         self.tags: list[tuple[str, dict[str, str | None]]] = []
         self.title = ""
         self.scripts: list[tuple[str | None, str]] = []  # (src, inline text)
+        self.styles: list[str] = []  # the text of each <style> in <head>
         self.text: list[str] = []
+        self._in_head = False
         self._inside: str | None = None
         self.feed(html)
         self.close()
 
     def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
         self._inside = tag
+        self._in_head = self._in_head or tag == "head"
+        if tag == "style" and self._in_head:
+            self.styles.append("")
+            return
+        self.tags.append((tag, dict(attrs)))
         if tag == "script":
             self.scripts.append((dict(attrs).get("src"), ""))
 
     def handle_endtag(self, tag):
         self._inside = None
+        self._in_head = self._in_head and tag != "head"
 
     def handle_data(self, data):
         self.text.append(data)
@@ -79,6 +91,8 @@ class ParsedPage(HTMLParser):
         elif self._inside == "script":
             src, text = self.scripts[-1]
             self.scripts[-1] = (src, text + data)
+        elif self._inside == "style" and self._in_head:
+            self.styles[-1] += data
 
 
 def tree(folder: Path) -> dict[str, bytes]:
@@ -120,6 +134,7 @@ def assert_no_markup_from_content(site: dict[str, bytes], template_markup) -> No
                 assert link_is_safe(attrs[name] or ""), (path, tag, attrs)
             if tag == "meta" and "http-equiv" in attrs:  # name pages redirect to their code
                 assert link_is_safe((attrs.get("content") or "").partition("url=")[2]), (path, attrs)
+        assert page.styles == [STYLESHEET], (path, "the one inline stylesheet is the site's own")
         for src, text in page.scripts:
             if src is None:
                 assert text in inline_scripts, (path, text)
@@ -192,7 +207,9 @@ def test_names_survive_exactly_in_the_search_index(hostile_site, hostile_text):
     assert "\u2028".encode() not in script  # a raw line separator would end a string in old engines
     text = script.decode("ascii").strip()
     assert text.startswith("window.SEARCH_INDEX=") and text.endswith(";")
-    records = {record["c"]: record for record in json.loads(text.removeprefix("window.SEARCH_INDEX=")[:-1])}
+    listed = json.loads(text.removeprefix("window.SEARCH_INDEX=")[:-1])
+    records = {record["c"]: record for record in listed if "c" in record}  # codes; the rest are pages
+    assert hostile_text["source title"] in [record["m"] for record in listed if record.get("x") == "Source"]
     assert hostile_text["name"] in records[404]["a"]
     assert records[599]["p"] == hostile_text["phrase"]
     assert hostile_text["aka"] in records[599]["a"]
@@ -424,7 +441,7 @@ def test_random_sources_build_escaped_or_fail_with_located_problems(doc, change,
     if status == 0:
         random_build.site = tree(out)  # first, so a failed check below does not spoil later examples
         random_build.built += 1
-        assert random_build.site == build_outputs(content, Options(HOSTED))[0]
+        assert random_build.site == {**build_outputs(content, Options(HOSTED))[0], MARKER: MARKER_TEXT}
         assert_no_markup_from_content(random_build.site, template_markup)
     else:
         assert status == 1

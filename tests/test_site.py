@@ -320,7 +320,7 @@ def test_a_failed_build_leaves_the_previous_site_as_it_was(project, break_it):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert tree_differences(before, tree(project / "site")) == []
-    assert [p.name for p in project.iterdir() if p.name.startswith(".site-")] == []
+    assert [p.name for p in project.iterdir() if p.name.startswith(".httpref-tmp-")] == []
 
 
 def test_a_code_removed_from_content_loses_its_page(project):
