@@ -107,7 +107,8 @@ def _code_json(code: Code, page_url: str) -> dict:
             {"name": a.name, "sources": [s.id for s in a.sources], "documents": [d.source for d in a.documents]}
             for a in code.aliases
         ],
-        "sources": [{"id": q.source.id, "name": q.name, "description": q.description} for q in code.quotes],
+        "sources": [{"id": q.source.id, "name": q.name, "description": q.description, "url": q.original}
+                    for q in code.quotes],
     }
 
 

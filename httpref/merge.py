@@ -52,6 +52,12 @@ class Quote:
     source: SourceRef
     name: str
     description: str
+    url: str | None = None  # the page the words were read from, when the entry names one
+
+    @property
+    def original(self) -> str | None:
+        """Where a reader finds these words: the entry's own page, else the source's address."""
+        return self.url or self.source.url
 
 
 @dataclass(frozen=True, slots=True)
@@ -279,7 +285,7 @@ def _versions(name: LibraryName, any_since: bool) -> str:
 def _quotes(source: Source) -> tuple[SourceRef, tuple[Quote, ...]]:
     """How pages attribute `source`, and its words about each code, in the order of its entries."""
     ref = SourceRef(source.id, source.kind, source.title, source.label, source.url)
-    return ref, tuple(Quote(ref, entry.name, entry.description) for entry in source.entries)
+    return ref, tuple(Quote(ref, entry.name, entry.description, entry.url) for entry in source.entries)
 
 
 def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote, ...],
@@ -297,7 +303,8 @@ def _merge_code(number: int, meanings: tuple[Meaning, ...], quotes: tuple[Quote,
         number=number, class_key=f"{number // 100}xx", phrase=phrase, status=status,
         definition=_definition(semantics, quotes), meanings=meanings,
         aliases=_aliases(phrase, meanings, names), quotes=quotes, names=names,
-        omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted), errata=errata,
+        # an owner documents only its own codes: leaving out the others is not a disagreement
+        omitted_by=tuple(ref for ref in all_refs if ref.id not in quoted and ref.kind == "reference"), errata=errata,
         ref=CodeRef(number, phrase), summary=summary, semantics=semantics, constants=constants,
         comparisons=comparisons,
     )
@@ -310,7 +317,7 @@ def _definition(semantics: Semantics | None, quotes: tuple[Quote, ...]) -> Defin
         return Definition(cited.excerpt, False, f"{cited.spec} §{cited.section}", cited.url)
     for quote in quotes:
         if quote.source.kind == "owner":
-            return Definition(quote.description.split("\n\n")[0], True, quote.source.label, quote.source.url)
+            return Definition(quote.description.split("\n\n")[0], True, quote.source.label, quote.original)
     return None
 
 
@@ -355,7 +362,7 @@ def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...], ranking: 
         sentence = re.match(r"(.+?[.!?])(?=\s+[A-Z(`\"“])", text)
         return sentence.group(1) if sentence else text
     meaning = meanings[0]
-    return meaning.notes or f"Defined by {meaning.origin}; no source describes it yet."
+    return meaning.notes or f"Defined by {meaning.origin}."
 
 
 def _status_class(key: str, codes: tuple[Code, ...], sources: tuple[Source, ...],

@@ -43,6 +43,7 @@ class Entry:
     code: int
     name: str
     description: str
+    url: str | None = None  # the exact page these words were read from, when it is not the source's own url
 
 
 @dataclass(frozen=True)
@@ -122,7 +123,10 @@ SOURCE_FIELDS: Fields = {
     "license": ("text", False), "note": ("text", False), "categories": ("map", False), "entries": ("list", True), "errata": ("list", False),
 }
 CATEGORY_FIELDS: Fields = {"heading": ("text", True), "description": ("text", False)}
-ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "description": ("text", True)}
+# `read_from` is provenance for tests/test_owner_sources.py ("owner/repo@commit:path#Lm-Ln" per file read); the site
+# shows `url`, the page a reader can open.
+ENTRY_FIELDS: Fields = {"code": ("code", True), "name": ("text", True), "description": ("text", True),
+                        "url": ("url", False), "read_from": ("list", False)}
 ERRATUM_FIELDS: Fields = {"code": ("code", False), "note": ("text", True)}
 MEANING_FIELDS: Fields = {
     "code": ("code", True), "phrase": ("text", True), "spec": ("text?", True), "section": ("text?", True),
@@ -322,8 +326,11 @@ def _validate_source(source_id: str, doc: YamlDoc, problems: list[Problem]) -> S
             categories.append((key, Category(checked["heading"], checked.get("description", ""))))
     entries: dict[int, tuple[KeyPath, Entry]] = {}
     for path, item in check.items(fields, (), "entries", ENTRY_FIELDS, "an entry"):
-        entry = Entry(item["code"], item["name"], item["description"])
+        entry = Entry(item["code"], item["name"], item["description"], item.get("url"))
         _check_slug(check, path + ("name",), entry.name)
+        for index, place in enumerate(item.get("read_from") or []):
+            if kind_problem("text", place):
+                check.fail(doc.mark(path + ("read_from", index)), f"each read_from item {kind_problem('text', place)}")
         if entry.code in entries:
             first_path, first = entries[entry.code]
             first_line = doc.mark(first_path)[0]

@@ -22,11 +22,17 @@ SOURCES = ROOT / "content" / "sources"
 
 # source id -> (codes of the errata that name one, number of errata that name none)
 KNOWN: dict[str, tuple[list[int], int]] = {
-    "api-design": ([202, 205, 208, 307], 2),
-    "cat-codes": ([101, 300, 306, 407, 411, 412], 0),
+    "api-design": ([202, 205, 208, 306, 307, 413], 2),
+    "aws-alb": ([], 0),
+    "cat-codes": ([101, 300, 407, 411, 412], 0),
+    "cloudflare-5xx": ([], 0),
     "code-table": ([100, 102, 203, 302, 307, 406, 408, 410, 412, 413, 414, 416, 417, 428, 431, 499, 506, 599], 2),
     "compsci-note": ([401, 408, 414, 503], 0),
+    "laravel": ([], 0),
+    "nginx": ([], 0),
+    "pantheon": ([], 0),
     "response-codes": ([103, 208, 422, 428, 494, 508], 2),
+    "resumable-upload-draft": ([104], 0),
 }
 
 

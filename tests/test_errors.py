@@ -103,6 +103,11 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
     "comparison-bad-column": [("comparisons.yaml", 5, 22, "error", "column 'colour' is not one of: meaning, headers")],
     "comparison-advice-wrong-spec": [("comparisons.yaml", 8, 11, "error",
                                       "'RFC 7231' is not a spec the registry names for the codes of found")],
+    "source-kind-unknown": [("sources/sample.yaml", 1, 7, "error", "kind 'vendor' is not one of: reference, owner")],
+    "entry-url-not-a-url": [
+        ("sources/sample.yaml", 7, 10, "error", "'url' must be an http:// or https:// address, not the string"),
+        ("sources/sample.yaml", 11, 17, "error", "each read_from item must not be empty"),
+    ],
     "three-errors": [
         ("site.yaml", 1, 1, "error", "site.yaml is missing required key 'description'"),
         ("sources/sample.yaml", 2, 6, "error", "'url' must be an http:// or https:// address"),

@@ -432,7 +432,7 @@ def test_json_matches_the_model_in_a_stable_key_order(based_site, reference):
                    for m in entry["meanings"])
         assert [(a["name"], a["sources"]) for a in entry["aliases"]] == [
             (a.name, [s.id for s in a.sources]) for a in code.aliases]
-        assert entry["sources"] == [{"id": q.source.id, "name": q.name, "description": q.description}
+        assert entry["sources"] == [{"id": q.source.id, "name": q.name, "description": q.description, "url": q.original}
                                     for q in code.quotes]
 
 
