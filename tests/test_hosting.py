@@ -29,8 +29,8 @@ from httpref.render import Renderer
 BASE_URL = "https://example.org/http/"
 PREFIX = "/http/"  # the sub-path the based build is served at, as BASE_URL says
 UNLISTED = "unlisted"  # a page added to a copy of the content with `sitemap: false`
-JSON_KEYS = ["code", "phrase", "class", "status", "url", "definition", "meanings", "headers", "cacheable", "redirect",
-             "no_content", "constants", "aliases", "sources"]
+JSON_KEYS = ["code", "phrase", "class", "status", "url", "definition", "meanings", "headers", "rules", "cacheable",
+             "redirect", "no_content", "constants", "aliases", "sources"]
 
 
 class Head(HTMLParser):
