@@ -119,21 +119,34 @@ def _facts_json(facts: Semantics | None) -> dict:
         return {"spec": citation.spec, "section": citation.section, "url": citation.url, "excerpt": citation.excerpt}
 
     if facts is None:
-        return {"headers": [], "cacheable": None, "redirect": None, "no_content": None}
+        return {"headers": [], "rules": [], "cacheable": None, "redirect": None, "no_content": None}
     return {
-        "headers": [{"field": rule.field, "requirement": rule.requirement, **cited(rule.cited)} for rule in facts.headers],
-        "cacheable": facts.cacheable and {"value": facts.cacheable.value, **cited(facts.cacheable.cited)},
+        "headers": [{"field": rule.field, "requirement": rule.requirement, "condition": rule.condition,
+                     **cited(rule.cited)} for rule in facts.headers],
+        "rules": [{"requirement": rule.requirement, "statement": rule.statement, "condition": rule.condition,
+                   **cited(rule.cited)} for rule in facts.rules],
+        "cacheable": facts.cacheable and {"state": facts.cacheable.state, "value": facts.cacheable.value,
+                                          **cited(facts.cacheable.cited)},
         "redirect": facts.redirect and {"permanent": facts.redirect.permanent, "method": facts.redirect.method,
                                         **cited(facts.redirect.cited)},
         "no_content": facts.no_content and cited(facts.no_content),
     }
 
 
+def _facts_words(facts: Semantics | None) -> list[str]:
+    """The spec facts as the page states them, each requirement with its condition, for the search to find."""
+    if facts is None:
+        return []
+    return ([" ".join(filter(None, (rule.field, rule.requirement_words, rule.condition))) for rule in facts.headers]
+            + [" ".join(filter(None, (rule.statement, rule.condition))) for rule in facts.rules]
+            + ([facts.cacheable.words] if facts.cacheable else []))
+
+
 def _search_record(code: Code) -> bytes:
     """A code's record in the search index, as JSON: what it is called, what it means, and the words that find it."""
     words = " ".join(
         [q.name for q in code.quotes] + [plain_text(q.description) for q in code.quotes]
-        + [m.origin for m in code.meanings] + [m.notes for m in code.meanings]
+        + [m.origin for m in code.meanings] + [m.notes for m in code.meanings] + _facts_words(code.semantics)
         + [code.definition.text if code.definition else "", CLASS_TITLES[code.class_key]]
     )
     record = {
@@ -205,6 +218,9 @@ def inventory(reference: Reference) -> bytes:
         for meaning in code.meanings if len(code.meanings) > 1 else ():  # as code.html anchors each
             slug = slugify(meaning.phrase)
             add(f"{code.number}-{slug}", f"{code.number}/#meaning-{slug}", f"{code.number} {meaning.phrase}")
+            for former in meaning.former_phrases:  # a renamed meaning keeps its name, as its heading keeps its anchor
+                slug = slugify(former.phrase)
+                add(f"{code.number}-{slug}", f"{code.number}/#meaning-{slug}", f"{code.number} {meaning.phrase}")
     for status_class in reference.classes:
         add(status_class.key, f"{status_class.key}/", status_class.heading)
     if reference.comparisons:

@@ -13,7 +13,18 @@ from .load import SAFE_ID, KeyPath, YamlDoc, plain_value
 from .problems import Problem, quoted
 from .schema import MAX_SLUG_BYTES, Checker, Fields, describe, kind_problem
 
-REQUIREMENTS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY")
+# BCP 14 keywords as worded, and "states": the spec says it in a plain sentence, with no keyword.
+REQUIREMENTS = ("MUST", "MUST NOT", "SHOULD", "SHOULD NOT", "MAY", "states")
+STATES = "states"
+KEYWORD = re.compile(r"\b(MUST|SHOULD|MAY|REQUIRED|SHALL|RECOMMENDED|OPTIONAL)\b")
+# What RFC 9110 Section 15.1, RFC 6585 and the other RFCs say a cache may do with a response, in a reader's words.
+CACHE_STATES = {
+    "heuristic": "heuristically cacheable by default",
+    "not-heuristic": "not heuristically cacheable",
+    "must-not-store": "must not be stored by a cache",
+}
+# HTTP's core specifications state rules for every status code, whichever document defines the code.
+CORE_SPECS = frozenset({"RFC 9110", "RFC 9111"})
 # How a client may treat the request method when it follows the redirect, in a reader's words.
 METHODS = {
     "kept": "method kept (a POST stays a POST)",
@@ -26,10 +37,12 @@ COMMIT = re.compile(r"[0-9a-f]{40}\Z")
 
 CITED: Fields = {"spec": ("text", True), "section": ("text", True), "excerpt": ("text", True)}
 SEMANTICS_FIELDS: Fields = {"code": ("code", True), "definition": ("map", False), "headers": ("list", False),
-                            "cacheable": ("map", False),
+                            "rules": ("list", False), "cacheable": ("map", False),
                             "redirect": ("map", False), "no_content": ("map", False)}
-HEADER_FIELDS: Fields = {"field": ("text", True), "requirement": ("text", True), **CITED}
-CACHEABLE_FIELDS: Fields = {"value": ("bool", True), **CITED}
+HEADER_FIELDS: Fields = {"field": ("text", True), "requirement": ("text", True), "condition": ("text", False), **CITED}
+RULE_FIELDS: Fields = {"requirement": ("text", True), "statement": ("text", True), "condition": ("text", False),
+                       **CITED}
+CACHEABLE_FIELDS: Fields = {"state": ("text", True), **CITED}
 REDIRECT_FIELDS: Fields = {"permanent": ("bool?", True), "method": ("text", True), **CITED}
 COMPARISON_FIELDS: Fields = {"slug": ("text", True), "title": ("text", True), "question": ("text", True),
                              "codes": ("list", True), "columns": ("list", True), "advice": ("list", True)}
@@ -67,19 +80,51 @@ class Citation:
         return f"https://www.rfc-editor.org/rfc/rfc{SPEC.match(self.spec).group(1)}#section-{self.section}"
 
 
+def requirement_words(requirement: str) -> str:
+    return "stated, without a BCP 14 keyword" if requirement == STATES else requirement
+
+
 @dataclass(frozen=True)
 class HeaderRule:
-    """A header field the specification ties to a code, and how strongly it words it."""
+    """A header field the specification ties to a code, how strongly it words it, and when."""
 
     field: str
     requirement: str  # one of REQUIREMENTS
+    condition: str | None  # the spec's words for who must do it, or when; None: every response with the code
     cited: Citation
+
+    @property
+    def requirement_words(self) -> str:
+        return requirement_words(self.requirement)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A requirement that is not about one header field ("A proxy MUST NOT generate a 421 response")."""
+
+    requirement: str  # one of REQUIREMENTS
+    statement: str  # who must do what, in the spec's words
+    condition: str | None  # when, in the spec's words; None: always
+    cited: Citation
+
+    @property
+    def requirement_words(self) -> str:
+        return requirement_words(self.requirement)
 
 
 @dataclass(frozen=True)
 class Cacheable:
-    value: bool  # heuristically cacheable by default
+    state: str  # one of CACHE_STATES
     cited: Citation
+
+    @property
+    def value(self) -> bool:
+        """Heuristically cacheable by default."""
+        return self.state == "heuristic"
+
+    @property
+    def words(self) -> str:
+        return CACHE_STATES[self.state]
 
 
 @dataclass(frozen=True)
@@ -100,24 +145,41 @@ class Semantics:
     code: int
     definition: Citation | None  # the sentence that opens the code's own section and says what it means
     headers: tuple[HeaderRule, ...]
+    rules: tuple[Rule, ...]
     cacheable: Cacheable | None
     redirect: Redirect | None
     no_content: Citation | None  # the specification says such a response never has content
 
     @property
-    def header_groups(self) -> tuple[tuple[tuple[str, ...], str, Citation], ...]:
-        """Rules that one sentence states for several fields (206's "Date, Cache-Control, ..."), as one row each."""
-        groups: list[tuple[tuple[str, ...], str, Citation]] = []
+    def header_groups(self) -> tuple[tuple[tuple[str, ...], HeaderRule], ...]:
+        """Rules that one sentence states alike for several fields (206's "Date, Cache-Control, ..."), as one
+        row each: the fields, and the first rule (all share its requirement, condition and citation)."""
+        groups: list[tuple[tuple[str, ...], HeaderRule]] = []
         for rule in self.headers:
-            if groups and groups[-1][1:] == (rule.requirement, rule.cited):
-                groups[-1] = (groups[-1][0] + (rule.field,), rule.requirement, rule.cited)
+            last = groups[-1][1] if groups else None
+            if last and (last.requirement, last.condition, last.cited) == (rule.requirement, rule.condition,
+                                                                           rule.cited):
+                groups[-1] = (groups[-1][0] + (rule.field,), last)
             else:
-                groups.append(((rule.field,), rule.requirement, rule.cited))
+                groups.append(((rule.field,), rule))
+        return tuple(groups)
+
+    @property
+    def rule_groups(self) -> tuple[tuple[Citation, tuple[Rule, ...]], ...]:
+        """Rules by the section that states them, in order: the page links each section once."""
+        groups: list[tuple[Citation, tuple[Rule, ...]]] = []
+        for rule in self.rules:
+            if groups and (groups[-1][0].spec, groups[-1][0].section) == (rule.cited.spec, rule.cited.section):
+                groups[-1] = (groups[-1][0], groups[-1][1] + (rule,))
+            else:
+                groups.append((rule.cited, (rule,)))
         return tuple(groups)
 
     @property
     def citations(self) -> tuple[Citation, ...]:
-        """Every passage these facts rest on, once each, in the order the page states them."""
+        """The passages the page's short facts rest on, once each, in the order the page states them. Rules are
+        left out: the page states each in the spec's own words already (statement and condition), and its whole
+        sentence is in the JSON; quoting it twice would cost a code page its weight budget."""
         cited = [rule.cited for rule in self.headers] + [fact.cited for fact in (self.cacheable, self.redirect) if fact]
         return tuple(dict.fromkeys(cited + ([self.no_content] if self.no_content else [])))
 
@@ -178,15 +240,25 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
                                                               CITED, "definition")):
             definition = cite(found, path + ("definition",))
         headers = tuple(
-            HeaderRule(rule["field"], rule["requirement"], cited)
+            HeaderRule(rule["field"], rule["requirement"], rule.get("condition"), cited)
             for rule_path, rule in check.items(fields, path, "headers", HEADER_FIELDS, "a header rule")
-            if (cited := cite(rule, rule_path, rule["requirement"])) is not None
+            if (cited := cite(rule, rule_path, rule["requirement"], rule.get("condition"))) is not None
+        )
+        rules = tuple(
+            Rule(rule["requirement"], rule["statement"], rule.get("condition"), cited)
+            for rule_path, rule in check.items(fields, path, "rules", RULE_FIELDS, "a rule")
+            if (cited := cite(rule, rule_path, rule["requirement"], rule.get("condition"), rule["statement"]))
         )
         cacheable = redirect = no_content = None
         if "cacheable" in fields and (found := check.mapping(fields["cacheable"], path + ("cacheable",),
                                                              CACHEABLE_FIELDS, "cacheable")):
-            cited = cite(found, path + ("cacheable",))
-            cacheable = Cacheable(found["value"], cited) if cited else None
+            state = found["state"]
+            if state not in CACHE_STATES:
+                check.fail(doc.mark(path + ("cacheable", "state")), f"state '{state}' is not one of: "
+                           + ", ".join(CACHE_STATES))
+            # "must not be stored" is a requirement: its sentence says MUST NOT.
+            cited = cite(found, path + ("cacheable",), "MUST NOT" if state == "must-not-store" else None)
+            cacheable = Cacheable(state, cited) if cited and state in CACHE_STATES else None
         if "redirect" in fields and (found := check.mapping(fields["redirect"], path + ("redirect",),
                                                             REDIRECT_FIELDS, "redirect")):
             if found["method"] not in METHODS:
@@ -197,26 +269,37 @@ def validate_semantics(doc: YamlDoc, specs: dict[int, set[str]], problems: list[
         if "no_content" in fields and (found := check.mapping(fields["no_content"], path + ("no_content",),
                                                               CITED, "no_content")):
             no_content = cite(found, path + ("no_content",))
-        facts[code] = Semantics(code, definition, headers, cacheable, redirect, no_content)
+        facts[code] = Semantics(code, definition, headers, rules, cacheable, redirect, no_content)
     return tuple(facts[code] for code in sorted(facts)) if check.ok else ()
 
 
+def _quotes(excerpt: str, words: str) -> bool:
+    """`words` are the excerpt's own, whitespace aside; a first letter may change case (a condition that opens
+    the sentence reads "if ..." after a requirement)."""
+    excerpt, words = " ".join(excerpt.split()), " ".join(words.split())
+    return bool(words) and any(form in excerpt for form in (words, words[:1].upper() + words[1:],
+                                                             words[:1].lower() + words[1:]))
+
+
 class _Citer:
-    """Checks a fact's citation: the code's own spec, a section number, and words that carry its keyword."""
+    """Checks a fact's citation: the code's own spec or HTTP's core, a section number, words that carry its
+    keyword, and a condition and statement that are the excerpt's own words."""
 
     def __init__(self, check: Checker, specs: set[str], code: int | str):  # a code, or what a comparison cites for
         self.check, self.specs, self.code = check, specs, code
 
-    def __call__(self, fields: dict, path: KeyPath, keyword: str | None = None) -> Citation | None:
+    def __call__(self, fields: dict, path: KeyPath, keyword: str | None = None, condition: str | None = None,
+                 statement: str | None = None) -> Citation | None:
         mark = self.check.doc.mark
         ok = True
         if not SPEC.match(fields["spec"]):
             ok = False
             self.check.fail(mark(path + ("spec",)), f"spec {quoted(fields['spec'])} is not an RFC like 'RFC 9110'")
-        elif fields["spec"] not in self.specs:
+        elif fields["spec"] not in self.specs | CORE_SPECS:
             ok = False
             self.check.fail(mark(path + ("spec",)), f"{quoted(fields['spec'])} is not a spec the registry names for "
-                            f"{self.code} ({', '.join(sorted(self.specs)) or 'none'}): cite the defining document")
+                            f"{self.code} ({', '.join(sorted(self.specs)) or 'none'}) nor HTTP's core "
+                            f"({', '.join(sorted(CORE_SPECS))}): cite the defining document")
         section = str(fields["section"])
         if not SECTION.match(section):
             ok = False
@@ -226,10 +309,19 @@ class _Citer:
                 ok = False
                 self.check.fail(mark(path + ("requirement",)), f"requirement {quoted(keyword)} is not one of: "
                                 + ", ".join(REQUIREMENTS))
-            elif keyword not in fields["excerpt"]:
+            elif keyword == STATES and KEYWORD.search(fields["excerpt"]):
+                ok = False
+                self.check.fail(mark(path + ("requirement",)), "the excerpt has a BCP 14 keyword: state it "
+                                "instead of 'states'")
+            elif keyword != STATES and not re.search(rf"\b{keyword}\b" + ("" if keyword.endswith("NOT") else
+                                                                         r"(?! NOT)"), fields["excerpt"]):
                 ok = False
                 self.check.fail(mark(path + ("excerpt",)), f"the excerpt does not say {keyword}: quote the "
                                 "sentence that states the requirement")
+        for key, words in (("condition", condition), ("statement", statement)):
+            if words is not None and not _quotes(fields["excerpt"], words):
+                ok = False
+                self.check.fail(mark(path + (key,)), f"the {key} is not in the excerpt: give the spec's own words")
         return Citation(fields["spec"], section, " ".join(fields["excerpt"].split())) if ok else None
 
 

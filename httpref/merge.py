@@ -468,7 +468,9 @@ def _source_page(source: Source, ref: SourceRef, codes: tuple[CodeRef, ...]) -> 
 
 
 def _name_routes(codes: tuple[Code, ...], taken: set[str]) -> tuple[NameRoute, ...]:
-    """A URL for every canonical phrase, meaning and alias; a shared name lists all its codes.
+    """A URL for every canonical phrase, meaning and alias; a shared name lists all its codes, except that a name
+    one standard code shares with unofficial ones leads to the standard code (/unauthorized/ is 401, not AWS's 561):
+    that is what a link by name means, and what the address meant before a vendor's code took the name too.
 
     Slugs `taken` by Markdown pages stay theirs: a page is written content, a name URL a convenience.
     """
@@ -482,4 +484,9 @@ def _name_routes(codes: tuple[Code, ...], taken: set[str]) -> tuple[NameRoute, .
             _, members = routes.setdefault(slug, (name, []))
             if code.summary not in members:
                 members.append(code.summary)
-    return tuple(NameRoute(slug, name, tuple(members)) for slug, (name, members) in sorted(routes.items()))
+    return tuple(NameRoute(slug, name, _standard_first(members)) for slug, (name, members) in sorted(routes.items()))
+
+
+def _standard_first(members: list[CodeSummary]) -> tuple[CodeSummary, ...]:
+    standard = [member for member in members if member.status == "standard"]
+    return tuple(standard) if len(standard) == 1 else tuple(members)

@@ -92,6 +92,7 @@ CASES: dict[str, list[tuple[str, int, int, str, str]]] = {
     "semantics-wrong-spec": [("semantics.yaml", 4, 11, "error",
                               "'RFC 6585' is not a spec the registry names for 404 (RFC 9110)")],
     "semantics-excerpt-lacks-requirement": [("semantics.yaml", 7, 14, "error", "the excerpt does not say MUST")],
+    "semantics-condition-not-quoted": [("semantics.yaml", 5, 16, "error", "the condition is not in the excerpt")],
     "constants-bad-commit": [("constants.yaml", 7, 11, "error", "commit 'main' is not 40 hexadecimal digits")],
     "constants-bad-names": [
         ("constants.yaml", 13, 40, "error", "since 'three-thirteen' is not a release number like '3.13'"),

@@ -62,10 +62,12 @@ def test_every_code_class_and_comparison_has_a_name_showing_its_heading(entries,
 
 def test_each_meaning_of_a_number_has_a_name_leading_to_its_own_heading(entries, based_site):
     assert entries["http-530-site-frozen"] == (f"{BASE_URL}530/#meaning-site-frozen", "530 Site Frozen")
+    assert entries["http-530-error-530"] == (f"{BASE_URL}530/#meaning-error-530", "530 Error 530")
+    # Renamed from this reference's own label to Cloudflare's title: the old name and anchor still lead there.
     assert entries["http-530-origin-dns-error-1xxx-error"] == (
-        f"{BASE_URL}530/#meaning-origin-dns-error-1xxx-error", "530 Origin DNS error / 1xxx error")
+        f"{BASE_URL}530/#meaning-origin-dns-error-1xxx-error", "530 Error 530")
     page = (based_site / "530" / "index.html").read_text(encoding="utf-8")
-    assert 'id="meaning-site-frozen"' in page and 'id="meaning-origin-dns-error-1xxx-error"' in page
+    assert all(f'id="meaning-{slug}"' in page for slug in ("site-frozen", "error-530", "origin-dns-error-1xxx-error"))
 
 
 def test_phrases_and_old_names_lead_to_the_code_and_a_shared_name_to_its_list(entries, reference):

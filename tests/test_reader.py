@@ -163,12 +163,12 @@ def test_leaving_a_code_out_is_a_plain_line_not_a_disagreement(pages, reference)
     code = next(code for code in reference.codes if code.number == 429)
     assert code.omitted_by and len(code.names) == 1
     page = pages["429/index.html"]
-    assert page.find_all("section", cls="disagree") == []
+    assert page.find_all(cls="disagree") == []
     assert page.find("p", cls="not-listed").text().startswith("Not listed by ")
 
 
 def test_names_that_differ_still_show_where_the_sources_disagree(pages):
-    disagreement = pages["306/index.html"].find("section", cls="disagree").text()
+    disagreement = pages["306/index.html"].find("p", cls="disagree").text()
     assert "“(Unused)”" in disagreement and "“Switch Proxy”" in disagreement
 
 

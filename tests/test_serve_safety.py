@@ -3,6 +3,7 @@ signals at any moment, a bad port, odd URLs, and requests from other sites (DNS 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import errno
 import http.client
 import os
@@ -208,6 +209,13 @@ def test_a_request_from_another_origin_is_refused(server, origin):
     assert request(port, "/forcereload", origin=f"http://127.0.0.1:{port}")[0] == 200
 
 
+def run_async(make_coroutine):
+    """asyncio.run in a thread of its own: after a browser test, Playwright's sync API keeps an event loop running
+    in this one, where asyncio.run refuses to start."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(lambda: asyncio.run(make_coroutine())).result()
+
+
 async def open_socket(port: int, origin: str | None):
     headers = {"Origin": origin} if origin else {}
     return await websocket_connect(HTTPRequest(f"ws://127.0.0.1:{port}/livereload", headers=headers,
@@ -218,7 +226,7 @@ def test_the_reload_websocket_refuses_another_origin(server):
     port = server[0]
     for origin in ("http://evil.example", f"http://evil.example:{port}", f"http://localhost:{port}"):
         with pytest.raises(HTTPClientError) as refused:
-            asyncio.run(open_socket(port, origin))
+            run_async(lambda: open_socket(port, origin))
         assert refused.value.code == 403
 
 
@@ -237,7 +245,7 @@ def test_the_reload_websocket_of_its_own_origin_hears_reloads(server):
         socket.close()
         return message
 
-    assert '"path": "assets/style.css"' in asyncio.run(hear_a_reload())
+    assert '"path": "assets/style.css"' in run_async(hear_a_reload)
 
 
 

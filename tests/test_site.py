@@ -189,7 +189,7 @@ def test_306_shows_unused_and_switch_proxy_each_attributed(pages):
     assert page.find("figure", id="source-cat-codes").find(cls="quote-name").text() == "calls it “(Unused)”"
     assert page.find("figure", id="source-api-design").find_all(cls="quote-name") == []  # the page's own name
     assert alias_rows(page)["Switch Proxy"][0] == ["../sources/api-design/"]
-    disagreement = page.find("section", cls="disagree")
+    disagreement = page.find("p", cls="disagree")
     assert "“(Unused)”" in disagreement.text() and "“Switch Proxy”" in disagreement.text()
 
 
