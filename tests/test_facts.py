@@ -230,7 +230,7 @@ def test_each_listed_requirement_is_on_its_page_and_in_its_json(site_dir, code, 
 
 def test_every_rfc_code_page_opens_with_its_definition(site_dir):
     html = (site_dir / "429" / "index.html").read_text(encoding="utf-8")
-    assert html.index('<figure class="definition">') < html.index('<section class="facts"')
+    assert html.index('<figure class="definition">') < html.index('id="for-developers"')  # the status line above it, no facts box
     assert "The 429 status code indicates that the user has sent too many requests" in html
     assert 'href="https://www.rfc-editor.org/rfc/rfc6585#section-4">RFC 6585 §4</a>' in html
     for code in (100, 200, 206, 304, 404, 451, 425, 511):

@@ -285,8 +285,8 @@ def test_the_inlined_stylesheet_drops_only_what_css_ignores():
 @media (hover: none), (pointer: coarse) {
   .key-hint { width: calc(100% + 4px); }
 }'''
-    assert compact_css(css) == ('.a :focus,.b > .c + d ~ e{content:" — ";margin:0 0.5rem;}'
-                                '@media (hover:none),(pointer:coarse){.key-hint{width:calc(100% + 4px);}}')
+    assert compact_css(css) == ('.a :focus,.b>.c + d~e{content:" — ";margin:0 .5rem}'
+                                '@media (hover:none),(pointer:coarse){.key-hint{width:calc(100% + 4px)}}')
 
 
 def test_a_summary_the_definition_already_says_is_not_repeated(pages, reference):
