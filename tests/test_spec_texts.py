@@ -1,4 +1,5 @@
-"""Every fact in content/semantics.yaml checked, at test time, against the RFC text it cites.
+"""Every fact in content/semantics.yaml, and every passage content/comparisons.yaml's advice rests on,
+checked at test time against the RFC text it cites.
 
 The texts are kept in tests/data/rfc/ (provenance in tests/data/README.md): extracts of the RFCs' XML
 sources (rfcN.xml), or, where no XML source could be read, lines of the RFC as published in plain text
@@ -175,6 +176,15 @@ def cited_facts() -> list[tuple[int, str, dict]]:
 FACTS = cited_facts()
 
 
+def cited_advice() -> list[tuple[str, str, dict]]:
+    """(comparison page's slug, "advice", item) for every piece of advice; each item cites a passage."""
+    with open(ROOT / "content" / "comparisons.yaml", encoding="utf-8") as f:
+        pages = yaml.safe_load(f)
+    return [(page["slug"], "advice", item) for page in pages for item in page.get("advice") or []]
+
+
+ADVICE = cited_advice()
+
 
 def fact_id(fact: tuple[int, str, dict]) -> str:
     code, kind, cited = fact
@@ -182,7 +192,7 @@ def fact_id(fact: tuple[int, str, dict]) -> str:
 
 
 def test_every_cited_spec_and_section_is_in_the_texts():
-    missing = sorted({(fact["spec"], str(fact["section"])) for _, _, fact in FACTS
+    missing = sorted({(fact["spec"], str(fact["section"])) for _, _, fact in FACTS + ADVICE
                       if kept_text(fact["spec"]) is None or str(fact["section"]) not in section_numbers(fact["spec"])})
     assert not missing, f"no text kept for: {missing}"
 
@@ -212,6 +222,13 @@ def test_excerpt_is_verbatim_in_the_section_it_cites(fact):
     code, kind, cited = fact
     assert is_quoted(cited["excerpt"], cited["spec"], str(cited["section"])), (
         f"{code} {kind}: not in {cited['spec']} Section {cited['section']}")
+
+
+@pytest.mark.parametrize("advice", ADVICE, ids=fact_id)
+def test_advice_rests_on_a_passage_verbatim_in_the_section_it_cites(advice):
+    slug, _, cited = advice
+    assert is_quoted(cited["excerpt"], cited["spec"], str(cited["section"])), (
+        f"/compare/{slug}/: not in {cited['spec']} Section {cited['section']}: {cited['excerpt']}")
 
 
 def keyword(requirement: str) -> re.Pattern:
