@@ -1,9 +1,12 @@
-"""Every fact in content/semantics.yaml checked, at test time, against the RFC text it cites.
+"""Every fact in content/semantics.yaml, and every passage content/comparisons.yaml's advice rests on,
+checked at test time against the RFC text it cites.
 
-The texts are the RFCs' XML sources kept in tests/data/rfc/ (provenance in tests/data/README.md). A
-section is rendered the way semantics.yaml quotes it: BCP 14 keywords as printed, cross-references as
-the RFC prints them ("Section 10.2.2", "[CACHING]", "Section 4.2.2 of [CACHING]"), whitespace
-normalised. Standalone on purpose (no generator import): the check must not share the code it checks.
+The texts are kept in tests/data/rfc/ (provenance in tests/data/README.md): extracts of the RFCs' XML
+sources (rfcN.xml), or, where no XML source could be read, lines of the RFC as published in plain text
+(rfcN.txt). A section is rendered the way semantics.yaml quotes it: BCP 14 keywords as printed,
+cross-references as the RFC prints them ("Section 10.2.2", "[CACHING]", "Section 4.2.2 of [CACHING]"),
+whitespace normalised. Standalone on purpose (no generator import): the check must not share the code
+it checks.
 """
 from __future__ import annotations
 
@@ -23,6 +26,12 @@ NOT_PROSE = {"iref", "artwork", "sourcecode", "figure", "table", "anchor-alias",
 BLOCKS = {"t", "li", "dt", "dd", "blockquote", "aside", "ul", "ol", "dl", "list"}
 # A sentence ends at ". " before a capital or a quotation; "e.g.," and "i.e.," are followed by commas.
 SENTENCE_END = re.compile(r"(?<=[.?!])\s+(?=[A-Z\"(])")
+# The published plain-text format: a section starts at a numbered heading in the first column ("11.1.  207
+# Multi-Status", RFC 2518's "10.1 102 Processing"); prose is indented. Each page ends with a footer
+# ("Dusseault   Standards Track   [Page 78]"); a line holding a form feed follows, then the next page's
+# running header ("RFC 4918   WebDAV   June 2007").
+TEXT_HEADING = re.compile(r"(\d+(?:\.\d+)*)\.? +\S")
+PAGE_FOOTER = re.compile(r".*\[Page \d+\]\Z")
 
 
 def local(tag: str) -> str:
@@ -65,11 +74,54 @@ def normalise(text: str) -> str:
     return " ".join(text.split())
 
 
-@cache
-def spec_sections(spec: str) -> dict[str, ET.Element]:
-    """'RFC 9110' -> {section number: <section> element} for every section its extract holds."""
+def kept_text(spec: str) -> Path | None:
+    """The file holding the spec's text, XML extract preferred; None if none is kept."""
     number = spec.removeprefix("RFC ")
-    root = ET.parse(RFC_DIR / f"rfc{number}.xml").getroot()
+    return next((path for path in (RFC_DIR / f"rfc{number}.xml", RFC_DIR / f"rfc{number}.txt")
+                 if path.exists()), None)
+
+
+def is_plain_text(spec: str) -> bool:
+    return kept_text(spec).suffix == ".txt"
+
+
+@cache
+def text_sections(spec: str) -> dict[str, list[str]]:
+    """'RFC 4918' -> {section number: its own paragraphs, normalised} from a plain-text extract. A page
+    break (footer, form feed, running header) counts as a paragraph break."""
+    number = spec.removeprefix("RFC ")
+    found: dict[str, list[str]] = {}
+    paragraphs: list[str] | None = None
+    lines: list[str] = []
+    after_form_feed = False
+    for line in [*kept_text(spec).read_text(encoding="ascii").split("\n"), ""]:
+        if after_form_feed:
+            assert line.startswith(f"RFC {number} "), f"running header of another document: {line!r}"
+            line = ""
+        after_form_feed = line == "\f"
+        if after_form_feed:
+            line = ""
+        heading = TEXT_HEADING.match(line)
+        if not line.strip() or PAGE_FOOTER.match(line) or heading:
+            if lines and paragraphs is not None:
+                paragraphs.append(normalise(" ".join(lines)))
+            lines = []
+            if heading:
+                paragraphs = found.setdefault(heading.group(1), [])
+        else:
+            lines.append(line)
+    return found
+
+
+def section_numbers(spec: str) -> set[str]:
+    return set(text_sections(spec) if is_plain_text(spec) else xml_sections(spec))
+
+
+@cache
+def xml_sections(spec: str) -> dict[str, ET.Element]:
+    """'RFC 9110' -> {section number: <section> element} for every section its XML extract holds."""
+    number = spec.removeprefix("RFC ")
+    root = ET.parse(kept_text(spec)).getroot()
     assert root.get("rfc") == number
     found: dict[str, ET.Element] = {}
 
@@ -88,16 +140,21 @@ def spec_sections(spec: str) -> dict[str, ET.Element]:
 
 def section_text(spec: str, section: str) -> str:
     """The section's own prose (not its subsections'), normalised."""
-    element = spec_sections(spec)[section]
+    if is_plain_text(spec):
+        return " ".join(text_sections(spec)[section])
+    element = xml_sections(spec)[section]
     shown = shown_anchors().get(spec.removeprefix("RFC "), {})
     return normalise(" ".join(words(child, shown) for child in element if local(child.tag) != "section"))
 
 
 def first_sentence(spec: str, section: str) -> str:
-    element = spec_sections(spec)[section]
-    shown = shown_anchors().get(spec.removeprefix("RFC "), {})
-    first = next(child for child in element if local(child.tag) == "t")
-    return SENTENCE_END.split(normalise(words(first, shown)), maxsplit=1)[0]
+    if is_plain_text(spec):
+        first = text_sections(spec)[section][0]
+    else:
+        element = xml_sections(spec)[section]
+        shown = shown_anchors().get(spec.removeprefix("RFC "), {})
+        first = normalise(words(next(child for child in element if local(child.tag) == "t"), shown))
+    return SENTENCE_END.split(first, maxsplit=1)[0]
 
 
 def load_semantics() -> list[dict]:
@@ -119,21 +176,33 @@ def cited_facts() -> list[tuple[int, str, dict]]:
 FACTS = cited_facts()
 
 
+def cited_advice() -> list[tuple[str, str, dict]]:
+    """(comparison page's slug, "advice", item) for every piece of advice; each item cites a passage."""
+    with open(ROOT / "content" / "comparisons.yaml", encoding="utf-8") as f:
+        pages = yaml.safe_load(f)
+    return [(page["slug"], "advice", item) for page in pages for item in page.get("advice") or []]
+
+
+ADVICE = cited_advice()
+
+
 def fact_id(fact: tuple[int, str, dict]) -> str:
     code, kind, cited = fact
     return f"{code}-{kind}-{cited.get('field') or cited.get('requirement') or ''}-{cited['section']}".replace(" ", "_")
 
 
 def test_every_cited_spec_and_section_is_in_the_texts():
-    missing = sorted({(fact["spec"], str(fact["section"])) for _, _, fact in FACTS
-                      if not (RFC_DIR / f"rfc{fact['spec'].removeprefix('RFC ')}.xml").exists()
-                      or str(fact["section"]) not in spec_sections(fact["spec"])})
+    missing = sorted({(fact["spec"], str(fact["section"])) for _, _, fact in FACTS + ADVICE
+                      if kept_text(fact["spec"]) is None or str(fact["section"]) not in section_numbers(fact["spec"])})
     assert not missing, f"no text kept for: {missing}"
 
 
 def list_items(spec: str, section: str) -> set[str]:
+    """The items of the section's bulleted lists (none are marked as such in plain text)."""
+    if is_plain_text(spec):
+        return set()
     shown = shown_anchors().get(spec.removeprefix("RFC "), {})
-    element = spec_sections(spec)[section]
+    element = xml_sections(spec)[section]
     return {normalise(words(item, shown)) for block in element if local(block.tag) != "section"
             for item in block.iter() if local(item.tag) == "li"}
 
@@ -153,6 +222,13 @@ def test_excerpt_is_verbatim_in_the_section_it_cites(fact):
     code, kind, cited = fact
     assert is_quoted(cited["excerpt"], cited["spec"], str(cited["section"])), (
         f"{code} {kind}: not in {cited['spec']} Section {cited['section']}")
+
+
+@pytest.mark.parametrize("advice", ADVICE, ids=fact_id)
+def test_advice_rests_on_a_passage_verbatim_in_the_section_it_cites(advice):
+    slug, _, cited = advice
+    assert is_quoted(cited["excerpt"], cited["spec"], str(cited["section"])), (
+        f"/compare/{slug}/: not in {cited['spec']} Section {cited['section']}: {cited['excerpt']}")
 
 
 def keyword(requirement: str) -> re.Pattern:
@@ -211,9 +287,9 @@ def test_every_code_whose_defining_text_is_kept_has_its_definition():
     for entry in registry:
         spec, url = entry.get("spec") or "", entry.get("url") or ""
         section = url.partition("#section-")[2]
-        if not (spec.startswith("RFC ") and section and (RFC_DIR / f"rfc{spec[4:]}.xml").exists()):
+        if not (spec.startswith("RFC ") and section and kept_text(spec)):
             continue
-        if section in spec_sections(spec) and entry["code"] not in defined:
+        if section in section_numbers(spec) and entry["code"] not in defined:
             missing.append(entry["code"])
     assert not missing, f"codes with a definition sentence in the kept texts but none in semantics.yaml: {missing}"
 
@@ -228,3 +304,9 @@ def test_the_extractor_reads_what_the_rfc_prints():
     assert "(see Section 4.2.2 of [CACHING])" in section_text("RFC 9110", "15.3.1")
     assert first_sentence("RFC 6585", "4") == ("The 429 status code indicates that the user has sent too many "
                                                "requests in a given amount of time (\"rate limiting\").")
+    # Plain text: a section opening after a page break, with footer and running header left out.
+    assert first_sentence("RFC 4918", "11.4") == ("The 424 (Failed Dependency) status code means that the method "
+                                                  "could not be performed on the resource because the requested "
+                                                  "action depended on another action and that action failed.")
+    assert section_text("RFC 4918", "11.3").endswith("such as 'lock-token-submitted' or 'no-conflicting-lock'.")
+    assert section_text("RFC 4918", "11") == "The following status codes are added to those defined in HTTP/1.1 [RFC2616]."
