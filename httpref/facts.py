@@ -206,6 +206,7 @@ class Library:
     release: str  # the release read, in the library's own numbering: "3.13.0"
     format: str  # how a developer writes a name: "http.{name}"
     names: tuple[tuple[int, tuple[LibraryName, ...]], ...]  # code -> names, the current one first
+    note: str  # how the names and their releases were read and checked
 
     @property
     def source_url(self) -> str:
@@ -419,7 +420,7 @@ def validate_constants(doc: YamlDoc, problems: list[Problem]) -> tuple[Library, 
             names.append((int(key), checked))
         libraries.append(Library(found["id"], found["name"], found["language"], found["repo"], found["path"],
                                  commit or found.get("tag", ""), found["release"], found["format"],
-                                 tuple(sorted(names))))
+                                 tuple(sorted(names)), found.get("note", "")))
     return tuple(libraries) if check.ok else ()
 
 

@@ -21,7 +21,7 @@ MAX_DEPTH = 8  # the deepest real structure is 4 levels (registry -> meaning -> 
 CLASS_KEYS = ("1xx", "2xx", "3xx", "4xx", "5xx")
 SAFE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
 # First-level URLs the site itself uses: no page or name may take them.
-RESERVED_SLUGS = {"api", "assets", "compare", "sources"} | set(CLASS_KEYS)
+RESERVED_SLUGS = {"api", "assets", "compare", "libraries", "sources"} | set(CLASS_KEYS)
 
 KeyPath = tuple  # keys and list indexes from the document root
 # How a whole number is written in decimal; YAML 1.1 also reads 0x194, 0o624, 0404 (octal), 4_04, +404

@@ -124,6 +124,7 @@ class ConstantName:
 class Constant:
     """A code's names in one library, as a developer writes them; no names: that release has none for it."""
 
+    library_id: str  # its anchor on the libraries page, where its source file and release are named
     library: str  # "Go net/http"
     release: str  # the release the names were read from: "1.19.8"
     source_url: str  # the library's source file, at the version the names were read from
@@ -219,6 +220,7 @@ class Reference:
     pages: tuple[Page, ...]
     names: tuple[NameRoute, ...]
     comparisons: tuple[ComparisonPage, ...]
+    libraries: tuple[Library, ...]  # the libraries whose constants code pages show
 
 
 @functools.lru_cache(maxsize=None)  # names recur in every source: 50,000 entries use about a thousand
@@ -280,7 +282,8 @@ def merge(content: Content, memo: Memo | None = None) -> Reference:
         for source in content.sources
     )
     taken = {page.slug for page in content.pages}
-    return Reference(content.site, codes, classes, sources, content.pages, _name_routes(codes, taken), comparisons)
+    return Reference(content.site, codes, classes, sources, content.pages, _name_routes(codes, taken), comparisons,
+                     content.facts.libraries)
 
 
 def _constants_by_code(libraries: tuple[Library, ...]) -> dict[int, tuple[Constant, ...]]:
@@ -293,7 +296,7 @@ def _constants_by_code(libraries: tuple[Library, ...]) -> dict[int, tuple[Consta
             named.setdefault(number, {})[library.id] = tuple(
                 ConstantName(library.written(name.name), name.since, name.deprecated, _versions(name, any_since))
                 for name in names)
-    return {number: tuple(Constant(library.name, library.release, library.source_url, by_library.get(library.id, ()))
+    return {number: tuple(Constant(library.id, library.name, library.release, library.source_url, by_library.get(library.id, ()))
                           for library in libraries)
             for number, by_library in named.items()}
 

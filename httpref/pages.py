@@ -140,7 +140,12 @@ def page_specs(reference: Reference) -> list[PageSpec]:
             f"compare/{ref.slug}/index.html", "compare.html", f"{ref.title}: {ref.question}",
             f"HTTP {', '.join(str(code.number) for code in comparison.codes)} compared: required header fields, "
             "caching, redirects, and what the sources call each.", True, home + (("Which one?", "compare/"),),
-            (("comparison", comparison),)))
+            (("comparison", comparison), ("page_css", ("compare.css",)))))
+    if reference.libraries:
+        specs.append(page_spec("libraries/index.html", "libraries.html", "Libraries",
+                               "The standard libraries whose names for HTTP status codes the code pages show: the "
+                               "release, repository, file and commit each was read from.", True, home,
+                               (("libraries", reference.libraries),)))
     for page in reference.pages:
         specs.append(page_spec(f"{page.slug}/index.html", "page.html", page.title, page.description,
                                page.sitemap, home, (("body", page.body),)))

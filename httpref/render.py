@@ -166,7 +166,7 @@ class Renderer:
         )
         # Filters, unlike the page context, also reach imported macros; render() sets the mode they use.
         self.bundle = False
-        self.inline_css: jinja2.utils.markupsafe.Markup | None = None
+        self.inline_css: dict[str, jinja2.utils.markupsafe.Markup] | None = None  # stylesheets by name
         self.env.filters["markdown"] = lambda text: self.markdown.block(text, self.bundle)
         self.env.filters["markdown_inline"] = lambda text: self.markdown.inline(text, self.bundle)
         self.env.filters["url"] = _url
@@ -191,10 +191,12 @@ class Renderer:
         asset_names = {name: path for name, (path, _) in assets.items()}
         # Built pages carry the stylesheet inline: a reader mostly lands on one page from a search, and a
         # separate stylesheet is a request that blocks the first paint (one round trip, 150 ms on a phone's
-        # 4G). In dev mode it stays a file, so that a save swaps it in without reloading the page.
-        self.inline_css = None if options.mode == DEV else jinja2.utils.markupsafe.Markup(
-            compact_css(assets["style.css"][1].decode("utf-8")))
-        outputs = {path: data for name, (path, data) in assets.items() if not (self.inline_css and name == "style.css")}
+        # 4G). In dev mode it stays a file, so that a save swaps it in without reloading the page. Every page
+        # carries style.css; a page kind's own rules (compare.css) go only into the pages of that kind.
+        self.inline_css = None if options.mode == DEV else {
+            name: jinja2.utils.markupsafe.Markup(compact_css(data.decode("utf-8")))
+            for name, (_, data) in assets.items() if name.endswith(".css")}
+        outputs = {path: data for name, (path, data) in assets.items() if not (self.inline_css and name.endswith(".css"))}
         # Unchanged when only a static file's bytes changed: dev mode names assets without a hash.
         outputs.update(self._memo.get("site", (reference, options, asset_names, self._template_edits),
                                       lambda: self._pages_and_data(reference, options, asset_names)))
@@ -287,7 +289,7 @@ class Renderer:
             "stable_url": None if options.mode == BUNDLE and not options.base_url
             else (options.base_url or "/") + target_of(spec.path),
             "root": links(""), "bundle": options.mode == BUNDLE, "class_titles": CLASS_TITLES,
-            "inline_css": self.inline_css,
+            "inline_css": self.inline_css, "page_css": (),  # a page kind's own stylesheets: its spec's data says
             "root_folder": links("").removesuffix("index.html") or "./",  # site.js appends paths to it
             **dict(spec.data),
         }

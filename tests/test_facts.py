@@ -346,7 +346,7 @@ def test_names_are_written_so_that_they_paste():
     from httpref.facts import Library
 
     def written(language: str, fmt: str, name: str) -> str:
-        return Library("x", "X", language, "o/r", "p", "t", "X 1", fmt, ()).written(name)
+        return Library("x", "X", language, "o/r", "p", "t", "X 1", fmt, (), "").written(name)
 
     assert written("ruby", "{name}", "too_many_requests") == ":too_many_requests"
     assert written("ruby", "{name}", "i'm_a_teapot") == ':"i\'m_a_teapot"'
@@ -441,3 +441,14 @@ def test_the_search_index_holds_each_codes_constants(site_dir):
     assert "http.StatusTooManyRequests" in by_code[429]["k"]
     assert "StatusCode::PAYLOAD_TOO_LARGE" in by_code[413]["k"]
     assert "Response::HTTP_TOO_MANY_REQUESTS" in by_code[429]["k"] and "HttpStatus.CONTENT_TOO_LARGE" in by_code[413]["k"]
+
+
+def test_each_librarys_row_links_the_libraries_page_that_names_its_source_and_release(site_dir, reference):
+    """Code pages name each library's release; where its names were read (repository, file, commit) is said once,
+    on /libraries/, which each row links to by the library's anchor."""
+    libraries = (site_dir / "libraries" / "index.html").read_text(encoding="utf-8")
+    page = (site_dir / "413" / "index.html").read_text(encoding="utf-8")
+    for library in reference.libraries:
+        section = libraries.split(f'id="{library.id}"', 1)[1].split("</section>", 1)[0]
+        assert f'href="{library.source_url}"' in section and library.release in section, library.id
+        assert f'href="../libraries/#{library.id}">{library.name}</a> ({library.release})' in page, library.id

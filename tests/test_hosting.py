@@ -131,9 +131,9 @@ def plain_build(tmp_path_factory) -> tuple[Path, str]:
 
 
 def expected_listed_targets(reference: Reference) -> set[str]:
-    """Every page a search engine should know: home, codes, classes, sources, comparisons and listed pages."""
+    """Every page a search engine should know: home, codes, classes, sources, comparisons, libraries, listed pages."""
     return ({""} | {f"{c.number}/" for c in reference.codes} | {f"{c.key}/" for c in reference.classes}
-            | {f"sources/{s.source.id}/" for s in reference.sources}
+            | {f"sources/{s.source.id}/" for s in reference.sources} | {"libraries/"}
             | {"compare/"} | {f"compare/{c.ref.slug}/" for c in reference.comparisons}
             | {f"{p.slug}/" for p in reference.pages if p.sitemap})
 
@@ -217,8 +217,9 @@ def test_every_page_has_its_own_title_description_and_open_graph(based_pages):
 
 def test_assets_have_content_hashed_names_and_pages_use_them(based_site, based_pages):
     assets = {f.name: f.read_bytes() for f in (based_site / "assets").iterdir()}
-    # Every static file but the stylesheet, which each page carries inline.
-    assert len(assets) == len([f for f in (ROOT / "static").iterdir() if not f.name.startswith(".")]) - 1
+    # Every static file but the stylesheets, which pages carry inline.
+    static = [f for f in (ROOT / "static").iterdir() if not f.name.startswith(".")]
+    assert len(assets) == len([f for f in static if f.suffix != ".css"])
     for name, data in assets.items():
         stem, digest, ext = name.rsplit(".", 2)
         assert hashlib.sha256(data).hexdigest().startswith(digest) and len(digest) >= 8, name
@@ -227,8 +228,11 @@ def test_assets_have_content_hashed_names_and_pages_use_them(based_site, based_p
         [icon] = head.links["icon"]
         assert icon.rsplit("/", 1)[1] in assets and icon.endswith(".svg"), path
         assert not head.links.get("stylesheet"), path
-        css = compact_css((ROOT / "static/style.css").read_text(encoding="utf-8"))  # compacted as pages carry it
-        assert f"<style>{css}</style>" in (based_site / path).read_text(encoding="utf-8")
+        # Compacted as pages carry it; a comparison page also carries its own kind's rules, and no other page does.
+        css = compact_css((ROOT / "static/style.css").read_text(encoding="utf-8"))
+        if path.startswith("compare/") and path != "compare/index.html":
+            css += compact_css((ROOT / "static/compare.css").read_text(encoding="utf-8"))
+        assert f"<style>{css}</style>" in (based_site / path).read_text(encoding="utf-8"), path
 
 
 def test_assets_change_name_when_their_bytes_change(tmp_path):

@@ -42,6 +42,7 @@ BAD_SCHEMES = ("javascript:", "vbscript:", "data:")
 URL_ATTRIBUTES = {"href", "src", "action", "formaction", "data", "poster", "cite", "background", "xlink:href"}
 # Tags no template uses; content must never be able to add them.
 STYLESHEET = compact_css((ROOT / "static" / "style.css").read_text(encoding="utf-8"))  # as pages carry it
+COMPARE_STYLESHEET = compact_css((ROOT / "static" / "compare.css").read_text(encoding="utf-8"))  # and comparisons
 FORBIDDEN_TAGS = {"img", "iframe", "object", "embed", "svg", "math", "style", "form", "base", "frame", "frameset",
                   "video", "audio", "source", "textarea", "select", "template"}
 # What Markdown may make of content: CommonMark's own elements (raw HTML and images are off).
@@ -135,7 +136,8 @@ def assert_no_markup_from_content(site: dict[str, bytes], template_markup) -> No
                 assert link_is_safe(attrs[name] or ""), (path, tag, attrs)
             if tag == "meta" and "http-equiv" in attrs:  # name pages redirect to their code
                 assert link_is_safe((attrs.get("content") or "").partition("url=")[2]), (path, attrs)
-        assert page.styles == [STYLESHEET], (path, "the one inline stylesheet is the site's own")
+        own = [STYLESHEET + COMPARE_STYLESHEET] if re.match(r"compare/[^/]+/", path) else [STYLESHEET]
+        assert page.styles == own, (path, "the one inline stylesheet is the site's own")
         for src, text in page.scripts:
             if src is None:
                 assert text in inline_scripts, (path, text)
