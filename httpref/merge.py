@@ -167,6 +167,15 @@ class Code:
         return not (self.definition and words_key(self.summary.summary) in words_key(self.definition.text))
 
     @property
+    def definition_source(self) -> str | None:
+        """The owner whose whole description is the definition above: its quotation is not printed twice."""
+        if self.definition and self.definition.markdown:
+            for quote in self.quotes:
+                if quote.source.kind == "owner" and quote.description == self.definition.text:
+                    return quote.source.id
+        return None
+
+    @property
     def sources_disagree(self) -> bool:  # on the name: leaving a code out is no disagreement
         return len(self.names) > 1
 

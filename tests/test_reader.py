@@ -300,3 +300,12 @@ def test_a_summary_the_definition_already_says_is_not_repeated(pages, reference)
             assert len(summaries) == 1, code.number
             shown += 1
     assert 0 < shown < len(reference.codes)
+
+
+def test_an_owners_words_that_are_the_definition_are_not_printed_twice(site_dir):
+    """/522/'s definition is Cloudflare's whole description: its quotation keeps its anchor and links, not the words."""
+    html = (site_dir / "522" / "index.html").read_text(encoding="utf-8")
+    main = html.split("<main", 1)[1]
+    assert main.count("times out contacting the origin web server") == 1
+    figure = main.split('id="source-cloudflare-5xx"', 1)[1].split("</figure>", 1)[0]
+    assert "original</a>" in figure and "definition at the top of this page" in figure
