@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
-from .facts import Comparison, Library, LibraryName, Semantics
+from .facts import Comparison, HeaderRule, Library, LibraryName, Semantics
 from .schema import slugify
 from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
 
@@ -137,6 +137,23 @@ class ComparisonPage:
 
     ref: Comparison  # its slug, title and question
     codes: tuple[Code, ...]
+
+    @property
+    def shared_headers(self) -> tuple[HeaderRule, ...]:
+        """Header rules every compared code has alike (Date for 2xx-4xx): said once under the table, since they
+        cannot decide between the codes. None where the page shows no header column."""
+        if "headers" not in dict(self.ref.columns):
+            return ()
+        first = self.codes[0].semantics.headers if self.codes and self.codes[0].semantics else ()
+        return tuple(rule for rule in first
+                     if all(code.semantics and rule in code.semantics.headers for code in self.codes[1:]))
+
+    @property
+    def deciding_headers(self) -> tuple[tuple[HeaderRule, ...], ...]:
+        """Each code's header rules but the shared ones, in the order of `codes`."""
+        shared = self.shared_headers
+        return tuple(tuple(rule for rule in (code.semantics.headers if code.semantics else ()) if rule not in shared)
+                     for code in self.codes)
 
 
 @dataclass(frozen=True, slots=True)

@@ -291,3 +291,10 @@ def test_no_access_says_that_404_may_hide_a_403(served_site: ServedSite, page: P
     page.goto(f"{served_site.url}compare/no-access/")
     hiding = page.locator(".advice li", has_text="404 instead of 403")
     expect(hiding.locator("a.cite")).to_have_attribute("href", "https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4")
+
+
+def test_a_header_rule_every_compared_code_shares_is_said_once_under_the_table(served_site: ServedSite, page: Page):
+    page.goto(f"{served_site.url}compare/no-access/")
+    expect(page.locator(".compare td", has_text="Date")).to_have_count(0)  # it cannot decide between them
+    expect(page.locator(".shared-rules")).to_contain_text("Date MUST, an origin server with a clock")
+    expect(page.locator(".compare tr#401 td", has_text="WWW-Authenticate")).to_have_count(1)

@@ -123,11 +123,14 @@ def test_no_header_row_or_comparison_cell_drops_a_condition(site_dir):
     """Every conditional requirement in semantics.yaml is shown with its condition, on its page and in the
     comparison pages; and no page shows a bare requirement that semantics.yaml only states conditionally."""
     semantics = yaml.safe_load((ROOT / "content" / "semantics.yaml").read_text(encoding="utf-8"))
-    compared = {}
+    compared = {}  # code -> its header cell, and the rules shared by every code on its page (said under the table)
     for compare_page in (site_dir / "compare").glob("*/index.html"):
         heading, *rows = page(site_dir, f"compare/{compare_page.parent.name}").rows["compare"]
+        shared = re.findall(r'<p class="shared-rules">(.*?)</p>', compare_page.read_text(encoding="utf-8"), re.S)
+        shared_text = " ".join(re.sub(r"<[^>]+>", "", text) for text in shared)
         if "Header fields" in heading:
-            compared.update({int(row[0].split()[0]): row[heading.index("Header fields")] for row in rows})
+            compared.update({int(row[0].split()[0]): row[heading.index("Header fields")] + " | " + shared_text
+                             for row in rows})
     assert 206 not in compared and {300, 401} <= set(compared)
     checked = 0
     for entry in semantics:
