@@ -3,14 +3,13 @@ number in the union of registry and sources (its meanings, aliases with their us
 where the sources disagree), the five classes, a page per source, and a URL per name."""
 from __future__ import annotations
 
-import functools
-import re
 from dataclasses import dataclass, replace
 
 from .cache import Memo
 from .load import CLASS_KEYS, RESERVED_SLUGS
 from .facts import Comparison, HeaderRule, Library, LibraryName, Semantics
 from .schema import slugify
+from .text import first_sentence, name_key, words_key
 from .validate import Category, Content, Erratum, FormerPhrase, Meaning, Page, Site, Source
 
 # Class headings as the reference note words them, so the home page keeps its anchors.
@@ -249,13 +248,6 @@ class Reference:
     libraries: tuple[Library, ...]  # the libraries whose constants code pages show
 
 
-@functools.lru_cache(maxsize=None)  # names recur in every source: 50,000 entries use about a thousand
-def name_key(name: str) -> str:
-    """What makes two spellings the same name: case, punctuation and a trailing "(WebDAV)" aside."""
-    bare = re.sub(r"\s*\([^)]*\)\s*$", "", name) or name
-    return " ".join(re.findall(r"[a-z0-9]+", bare.casefold())) or name.casefold()
-
-
 def merge(content: Content, memo: Memo | None = None) -> Reference:
     """One `Code` per number in the union of registry and sources, plus classes, sources and names.
 
@@ -379,11 +371,6 @@ def _definition(semantics: Semantics | None, quotes: tuple[Quote, ...]) -> Defin
     return None
 
 
-def words_key(text: str) -> str:
-    """What two descriptions share when they say the same: case, spacing, punctuation, Markdown and "can not" aside."""
-    return " ".join(re.findall(r"\w+", text.casefold().replace("can not", "cannot")))
-
-
 def group_quotes(quotes: tuple[Quote, ...], phrase: str) -> tuple[QuoteGroup, ...]:
     """One group per thing said: quotes with the same words (by `words_key`) share one, and a quote whose words
     another contains whole joins that one's group. Groups keep the order of their first member."""
@@ -445,27 +432,6 @@ def _summary(quotes: tuple[Quote, ...], meanings: tuple[Meaning, ...],
         return first_sentence(speaker.description.split("\n\n")[0].replace("\n", " ").strip()), speaker.source
     meaning = meanings[0]
     return meaning.notes or f"Defined by {meaning.origin}.", None
-
-
-# Words whose full stop ends no sentence ("(e.g. POST, GET)"), compared case-folded.
-ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "cf.", "vs.", "viz.", "approx.", "incl.", "resp.", "no.")
-_SENTENCE_END = re.compile(r"[.!?](?=\s+[A-Z(`\"“])")
-_OPENS, _CLOSES = "([{“", ")]}”"  # not ‘’: ’ is also an apostrophe
-
-
-def first_sentence(text: str) -> str:
-    """`text` up to its first full stop (or ! ?) that is followed by a new sentence, is outside parentheses and
-    quotation marks, and ends no abbreviation; all of `text` when there is none."""
-    depth, straight_quotes, start = 0, 0, 0
-    for end in _SENTENCE_END.finditer(text):
-        for char in text[start:end.start()]:
-            depth += (char in _OPENS) - (char in _CLOSES)
-            straight_quotes += char == '"'
-        start = end.start()
-        words = text[:end.end()].rsplit(None, 1)
-        if depth <= 0 and straight_quotes % 2 == 0 and words[-1].casefold() not in ABBREVIATIONS:
-            return text[:end.end()]
-    return text
 
 
 def _status_class(key: str, codes: tuple[Code, ...], sources: tuple[Source, ...],

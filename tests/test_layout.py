@@ -7,7 +7,7 @@ import sys
 
 from conftest import ROOT
 
-PIPELINE = ["problems", "cache", "load", "schema", "facts", "validate", "merge", "pages", "data", "render", "write", "serve", "cli"]
+PIPELINE = ["problems", "cache", "load", "schema", "facts", "validate", "text", "merge", "pages", "data", "render", "write", "serve", "cli"]
 PACKAGE = ROOT / "httpref"
 
 

@@ -15,7 +15,8 @@ from playwright.sync_api import expect
 
 from conftest import ROOT, QuietHandler, run_build
 from httpref.load import load
-from httpref.merge import ABBREVIATIONS, Quote, SourceRef, first_sentence, group_quotes, merge, words_key
+from httpref.merge import Quote, SourceRef, group_quotes, merge
+from httpref.text import ABBREVIATIONS, first_sentence, words_key
 from httpref.pages import BUNDLE, HOSTED, Options
 from httpref.render import Renderer, compact_css
 from httpref.validate import validate
