@@ -297,4 +297,4 @@ def test_a_header_rule_every_compared_code_shares_is_said_once_under_the_table(s
     page.goto(f"{served_site.url}compare/no-access/")
     expect(page.locator(".compare td", has_text="Date")).to_have_count(0)  # it cannot decide between them
     expect(page.locator(".shared-rules")).to_contain_text("Date MUST, an origin server with a clock")
-    expect(page.locator(".compare tr#401 td", has_text="WWW-Authenticate")).to_have_count(1)
+    expect(page.locator(".compare tr[id=\"401\"] td", has_text="WWW-Authenticate")).to_have_count(1)
