@@ -376,14 +376,23 @@ def group_quotes(quotes: tuple[Quote, ...], phrase: str) -> tuple[QuoteGroup, ..
     another contains whole joins that one's group. Groups keep the order of their first member."""
     keys = [words_key(quote.description) for quote in quotes]
     groups: list[list[int]] = []  # indexes into `quotes`, the one shown first
+    shown: list[str] = []  # each group's shown key, padded so that containment is by whole words
+    every_shown = ""  # all of them, NUL-separated: one search in C tells whether any contains a key
+    by_key: dict[str, list[int]] = {}  # equal words join their group at once
     for index in sorted(range(len(quotes)), key=lambda i: -len(keys[i])):  # longest first; ties keep page order
         key = f" {keys[index]} "
-        home = next((group for group in groups if keys[index] and key in f" {keys[group[0]]} "), None)
+        home = by_key.get(key)
+        if home is None and keys[index] and key in every_shown:  # rare: most descriptions are nobody's part
+            home = next(group for group, text in zip(groups, shown) if key in text)
         if home is None:
-            groups.append([index])
+            home = [index]
+            groups.append(home)
+            shown.append(key)
+            every_shown += "\0" + key
         else:
             home.append(index)
-    renamed = tuple(quote.source.id for quote in quotes if name_key(quote.name) != name_key(phrase))
+        by_key.setdefault(key, home)
+    renamed = {quote.source.id for quote in quotes if name_key(quote.name) != name_key(phrase)}
     return tuple(QuoteGroup(quotes[group[0]], tuple(quotes[i] for i in sorted(group[1:]) if keys[i] == keys[group[0]]),
                             tuple(quotes[i] for i in sorted(group[1:]) if keys[i] != keys[group[0]]),
                             tuple(quotes[i].source.id for i in group if quotes[i].source.id in renamed))

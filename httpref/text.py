@@ -13,9 +13,12 @@ def name_key(name: str) -> str:
     return " ".join(re.findall(r"[a-z0-9]+", bare.casefold())) or name.casefold()
 
 
+_WORD = re.compile(r"\w+")
+
+
 def words_key(text: str) -> str:
     """What two descriptions share when they say the same: case, spacing, punctuation, Markdown and "can not" aside."""
-    return " ".join(re.findall(r"\w+", text.casefold().replace("can not", "cannot")))
+    return " ".join(_WORD.findall(text.casefold().replace("can not", "cannot")))
 
 
 # Words whose full stop ends no sentence ("(e.g. POST, GET)"), compared case-folded.
