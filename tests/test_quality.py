@@ -223,10 +223,14 @@ def shortfalls(lighthouse_report: dict, category: str) -> list[str]:
 
 # Performance's score, and its timed audits (FCP, LCP, TBT, Speed Index), move with the machine's load: they
 # are printed here and measured in tests/benchmark.py, never asserted. What is asserted does not move: the
-# three other categories, no layout shift, no render-blocking request, and the requests and bytes a page costs.
+# three other categories, a layout shift under 0.01, no render-blocking request, and the requests and bytes a page costs.
 GATED_CATEGORIES = ("accessibility", "best-practices", "seo")
 MAX_REQUESTS = 3  # the page (its stylesheet inline), its script and the favicon; search loads on first focus
 MAX_TRANSFER_BYTES = 60_000
+# Not 0: in runs of the same build Chromium measured 0, 0.0000085 and 0.0045 on the same pages (when a paint
+# lands before the whole page has arrived); a real shift (an image without a size, a late banner) is 0.05 and
+# more, and Lighthouse calls anything under 0.1 good.
+MAX_LAYOUT_SHIFT = 0.01
 
 
 def performance_problems(lighthouse_report: dict) -> list[str]:
@@ -234,8 +238,8 @@ def performance_problems(lighthouse_report: dict) -> list[str]:
     audits = lighthouse_report["audits"]
     problems = []
     shift = audits["cumulative-layout-shift"]["numericValue"]
-    if shift != 0:
-        problems.append(f"cumulative layout shift is {shift}, not 0")
+    if shift >= MAX_LAYOUT_SHIFT:
+        problems.append(f"cumulative layout shift is {shift} (at most {MAX_LAYOUT_SHIFT})")
     blocking = audits["render-blocking-resources"].get("details", {}).get("items", [])
     if blocking:
         problems.append("render-blocking requests: " + ", ".join(item["url"] for item in blocking))
