@@ -326,6 +326,7 @@ def command_serve(args) -> int:
     signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="http-status-serve-") as out:
         try:
+            _make_loop()
             status = _serve(args, Path(out))
         except KeyboardInterrupt:
             status = 0
@@ -335,6 +336,17 @@ def command_serve(args) -> int:
     if status == 0:
         print("stopped", flush=True)
     return status
+
+
+def _make_loop() -> None:
+    """Make the event loop with SIGINT and SIGTERM held back: a KeyboardInterrupt inside its construction leaves a
+    half-made loop whose finaliser prints a traceback. A signal that came meanwhile is raised once it is whole."""
+    held = {signal.SIGINT, signal.SIGTERM}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        IOLoop.current()
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
 
 
 def _serve(args, out: Path) -> int:
